@@ -1,0 +1,167 @@
+"""``Function``: one differentiable operation, and the node that remembers it in the graph.
+
+Every op in minigrad is a subclass with two static methods side by side::
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):             # Tensors in, an array out
+            ctx.save_for_backward(a, b)
+            return a.data * b.data
+        @staticmethod
+        def backward(ctx, grad):            # Tensors in, Tensors out (one per forward input)
+            a, b = ctx.saved_tensors
+            return grad * b, grad * a
+
+``Mul.apply(x, y)`` runs ``forward`` with recording switched off and, when any input requires
+a gradient, keeps the ``ctx`` object as the ``grad_fn`` of the result: that object *is* the
+graph node. Backward formulas are written with Tensor ops, so with ``create_graph=True`` they
+are recorded too and can be differentiated again (double backward).
+
+What every op would otherwise repeat lives here, once:
+- the device check (all tensor inputs on one device),
+- the edges to the inputs' nodes, with each input's shape and dtype,
+- reducing a broadcast gradient back to its input's shape and checking it (see ``engine``),
+- the version check that catches an in-place change to a tensor saved for backward.
+"""
+import numpy
+
+from .grad_mode import _State
+from ..backend import get_array_module, device_of
+
+_Tensor = None   # minigrad.tensor registers the Tensor class here (it sits above autograd)
+
+
+def register_tensor_class(cls):
+    global _Tensor
+    _Tensor = cls
+
+
+class Function:
+    """Base class of differentiable operations (and of user-defined custom ops)."""
+
+    is_view = False        # True when the output shares memory with input 0 (shares its version counter)
+    saves_output = False   # True when backward reads the output (``ctx.saved_output``)
+    # per-node state, with class-level defaults so that making a node costs next to nothing
+    _saved = ()
+    _saved_versions = ()
+    _saved_out = None
+    _released = False
+    _retained = None
+    _n_out = 1
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args):
+        Tensor = _Tensor
+        ctx = object.__new__(cls)
+        data0 = None
+        needs = []
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a.data
+                if data0 is None:
+                    data0 = d
+                elif d.__class__ is not data0.__class__ and device_of(d) != device_of(data0):
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors on the same device, "
+                        f"got {device_of(data0)} and {device_of(d)}")
+                needs.append(a.requires_grad)
+            else:
+                needs.append(False)
+        enabled = _State.enabled
+        recording = enabled and True in needs
+        ctx.needs_input_grad = tuple(needs) if recording else (False,) * len(needs)
+        _State.enabled = False      # forward never records; custom forwards may use Tensor ops
+        try:
+            out = cls.forward(ctx, *args)
+        except (ValueError, IndexError) as e:   # NumPy's message has the shapes; add the op's name
+            raise type(e)(f"{cls.__name__}: {e}") from None
+        finally:
+            _State.enabled = enabled
+        make = Tensor._make
+        if out.__class__ is not tuple:
+            if out.__class__ is not data0.__class__:
+                out = _as_array(out, data0)
+            result = make(out, recording, ctx if recording else None, 0)
+            results = (result,)
+        else:
+            results = tuple(make(_as_array(o, data0), recording, ctx if recording else None, i)
+                            for i, o in enumerate(out))
+            result = results
+        if cls.is_view:
+            results[0]._version = args[0]._version
+        if recording:
+            ctx.next_edges = tuple([
+                (a.grad_fn, a._output_nr if a.grad_fn is not None else a, a.data.shape, a.data.dtype)
+                if n else None for a, n in zip(args, needs)])
+            if len(results) > 1:
+                ctx._n_out = len(results)
+                ctx._out_meta = [(r.data.shape, r.data.dtype, get_array_module(r.data)) for r in results]
+            if cls.saves_output:
+                r = results[0]
+                ctx._saved_out = (r.data, r._version, r._version[0])
+        return result
+
+    # ----- saving what backward needs -----
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+        self._saved_versions = tuple(None if t is None else t._version[0] for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        self._check_alive()
+        for t, v in zip(self._saved, self._saved_versions):
+            if t is not None and t._version[0] != v:
+                raise RuntimeError(
+                    f"{type(self).__name__}: one of the tensors needed for its gradient, of shape "
+                    f"{tuple(t.shape)}, was modified by an in-place operation (it is at version "
+                    f"{t._version[0]}, it was saved at version {v}). Use an out-of-place op instead, "
+                    f"or .clone() the tensor before changing it.")
+        return self._saved
+
+    @property
+    def saved_output(self):
+        """The op's output as a Tensor that is part of the graph (for ``saves_output`` ops)."""
+        self._check_alive()
+        data, version, v = self._saved_out
+        if version[0] != v:
+            raise RuntimeError(
+                f"{type(self).__name__}: its output, needed for its gradient, was modified by an "
+                f"in-place operation (version {version[0]}, saved at {v}).")
+        t = _Tensor._make(data, True, self, 0)
+        t._version = version
+        return t
+
+    def _check_alive(self):
+        if self._released:
+            raise RuntimeError(
+                f"{type(self).__name__}: trying to backward through the graph a second time (its "
+                f"saved tensors were freed after the first backward). Pass retain_graph=True to the "
+                f"first backward() if you need to backward twice.")
+
+    def _release(self):
+        next_edges, n_out = self.next_edges, self._n_out
+        self.__dict__.clear()        # saved tensors and op-specific attributes (masks, indices) go
+        self.next_edges, self._n_out, self._released = next_edges, n_out, True
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"
+
+
+def _as_array(o, like):
+    """Outputs as arrays of the inputs' kind (NumPy turns 0-d results into scalars; a Tensor is unwrapped)."""
+    if isinstance(o, _Tensor):
+        return o.data
+    if like is None or isinstance(o, (numpy.generic, int, float, bool)):
+        return get_array_module(like).asarray(o) if like is not None else numpy.asarray(o)
+    return o

@@ -1,0 +1,41 @@
+"""Grad mode: whether new operations are recorded in the graph.
+
+``no_grad`` is used for evaluation and for optimizer updates; ``enable_grad`` turns recording
+back on inside a ``no_grad`` block. Both are context managers and decorators, as in PyTorch.
+"""
+import contextlib
+
+
+class _State:
+    enabled = True
+
+
+def is_grad_enabled():
+    return _State.enabled
+
+
+def set_grad_enabled(mode):
+    _State.enabled = bool(mode)
+
+
+class _GradMode(contextlib.ContextDecorator):
+    mode = True
+
+    def __enter__(self):
+        self._prev = _State.enabled
+        _State.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _State.enabled = self._prev
+        return False
+
+
+class no_grad(_GradMode):
+    """Do not record operations: results have ``requires_grad=False``."""
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Record operations again (inside ``no_grad``)."""
+    mode = True

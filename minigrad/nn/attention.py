@@ -1,0 +1,302 @@
+"""Attention: ``scaled_dot_product_attention`` and the ``MultiheadAttention`` layer built on it.
+
+Scaled dot-product attention (article 000 §3.3, article 003 §3.2.1) turns queries, keys and values
+into a weighted average of the values, in four steps:
+
+    S = Q Kᵀ              how well each query matches each key           (L, S) scores
+    S̃ = S / √d_k + M      scaled so the softmax does not saturate, plus a mask M (0 or -inf)
+    A = softmax(S̃)        each row sums to 1: how much each query looks at each key
+    Z = A V               the answer: the values mixed by those weights
+
+Multi-head attention (article 000 §3.3, article 003 §3.2.2) runs h of these side by side on
+smaller projections and concatenates the results:
+
+    head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)
+    MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O
+
+Nothing here loops over heads: the h heads are one extra batch axis, made by reshaping the
+projected (N, L, E) tensor to (N, L, h, E/h) and moving the head axis forward to (N, h, L, E/h).
+Every ``@`` below then works on all batch elements and all heads at once.
+
+Everything is composed from Tensor ops (matmul, softmax, add, dropout), so autograd gives the
+backward pass - and the double backward - for free.
+"""
+import math
+
+from ..backend import get_array_module
+from ..creation import empty
+from ..tensor import Tensor, bool_
+from . import functional as F    # functional imports this file at its end: use F.<name> only inside functions
+from . import init
+from .linear import Linear
+from .module import Module, Parameter
+
+
+def _constant(array):
+    """Wrap an array (a mask made here) as a Tensor that needs no gradient, on the array's device."""
+    return Tensor._make(array, False, None, 0)
+
+
+def _check_broadcast(op, what, shape, target):
+    """Raise unless ``shape`` broadcasts to ``target`` (NumPy's rule, read from the right)."""
+    if len(shape) > len(target) or any(s != 1 and s != t for s, t in zip(shape[::-1], target[::-1])):
+        raise ValueError(f"{op}: {what} of shape {tuple(shape)} cannot be broadcast to the attention "
+                         f"scores of shape {tuple(target)}")
+
+
+def _broadcast_batch(op, *shapes):
+    """The broadcast of the leading (batch) dimensions of several shapes, or a ValueError naming them."""
+    n = max(len(s) for s in shapes)
+    out = []
+    for dims in zip(*[(1,) * (n - len(s)) + tuple(s) for s in shapes]):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise ValueError(f"{op}: the batch dimensions of query, key and value do not broadcast: "
+                             f"{', '.join(str(tuple(s)) for s in shapes)}")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def _additive_mask(mask, dtype):
+    """A bool mask (True = may attend) as the float mask it stands for: 0 where allowed, -inf where not.
+
+    After this, both mask kinds are the same thing, a bias added to the scores; a float mask stays a
+    Tensor so that a learned bias (relative positions, ALiBi) gets its gradient.
+    """
+    if mask.dtype == bool_:
+        xp = get_array_module(mask.data)
+        return _constant(xp.where(mask.data, 0.0, -math.inf).astype(dtype))
+    return mask
+
+
+def _causal_mask(xp, L, S, dtype):
+    """The float mask that lets query i see keys 0..i only: -inf strictly above the diagonal."""
+    return _constant(xp.triu(xp.full((L, S), -math.inf, dtype=dtype), 1))
+
+
+def _softmax_rows(scores):
+    """softmax over the last axis, where a row that is -inf everywhere (a query allowed to see no
+    key at all, e.g. a padded position) gets weights 0 instead of 0/0 = NaN, as PyTorch's
+    scaled_dot_product_attention does.
+    """
+    xp = get_array_module(scores.data)
+    empty = xp.isneginf(scores.data).all(axis=-1, keepdims=True)
+    if not empty.any():
+        return scores.softmax(-1)
+    empty = _constant(empty)
+    return scores.masked_fill(empty, 0.0).softmax(-1).masked_fill(empty, 0.0)
+
+
+def _attend(query, key, value, bias, dropout_p, scale):
+    """The four steps of the module docstring on (..., L, E) queries and (..., S, E) keys/values.
+
+    ``bias`` is None or a float Tensor added to the scores. Returns ``(Z, A)``.
+    """
+    scores = (query @ key.transpose(-2, -1)) * scale          # S̃ = Q Kᵀ / √d_k
+    if bias is not None:
+        scores = scores + bias
+    weights = _softmax_rows(scores)                           # A = softmax(S̃)
+    if dropout_p > 0.0:
+        weights = F.dropout(weights, dropout_p, training=True)
+    return weights @ value, weights                           # Z = A V
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None):
+    """softmax(Q Kᵀ · scale + mask) V, over the last two axes, for any leading batch axes.
+
+    Shapes: query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); the leading
+    axes broadcast (e.g. (N, h) for N sequences and h heads). ``scale`` defaults to 1/√E.
+    ``attn_mask`` broadcasts to (..., L, S): a bool mask is True where a query *may* attend to a
+    key; a float mask is added to the scores (use -inf to forbid). ``is_causal=True`` lets query
+    i see keys 0..i only (it cannot be combined with ``attn_mask``, as in PyTorch). ``dropout_p``
+    drops attention weights whenever it is > 0, as PyTorch's function does (layers pass 0 in eval).
+    """
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise ValueError(f"{op}: {name} must have at least 2 dimensions (..., seq, features), "
+                             f"got shape {tuple(t.shape)}")
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(f"{op}: query and key must have the same last dimension, got query "
+                         f"{tuple(query.shape)} and key {tuple(key.shape)}")
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"{op}: key and value must have the same sequence length, got key "
+                         f"{tuple(key.shape)} and value {tuple(value.shape)}")
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"{op}: dropout_p must be in [0, 1), got {dropout_p}")
+    batch = _broadcast_batch(op, query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    L, S = query.shape[-2], key.shape[-2]
+    xp = get_array_module(query.data)
+
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both")
+        bias = _causal_mask(xp, L, S, query.dtype)
+    elif attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            raise TypeError(f"{op}: attn_mask must be a Tensor, got {type(attn_mask).__name__}")
+        if attn_mask.dtype != bool_ and attn_mask.dtype != query.dtype:
+            raise TypeError(f"{op}: attn_mask must be bool or have the query's dtype {query.dtype}, "
+                            f"got {attn_mask.dtype}")
+        _check_broadcast(op, "attn_mask", attn_mask.shape, batch + (L, S))
+        bias = _additive_mask(attn_mask, query.dtype)
+    else:
+        bias = None
+
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    return _attend(query, key, value, bias, dropout_p, float(scale))[0]
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention (article 000 §3.3, article 003 §3.2.2), with PyTorch's parameters.
+
+        q, k, v = query W_qᵀ + b_q,  key W_kᵀ + b_k,  value W_vᵀ + b_v       (packed: W = [W_q; W_k; W_v])
+        head_i  = softmax(q_i k_iᵀ / √(E/h) + mask) v_i                       for the h slices of E/h features
+        output  = Concat(head_1, ..., head_h) W_oᵀ + b_o                      (``out_proj``)
+
+    Parameters: ``in_proj_weight`` (3E, E) and ``in_proj_bias`` (3E,) hold the three input
+    projections stacked (one matmul does all three for self-attention), ``out_proj`` is a Linear(E, E).
+
+    forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+    average_attn_weights=True, is_causal=False) takes (L, N, E) inputs, or (N, L, E) with
+    ``batch_first=True``, or unbatched (L, E), and returns ``(output, weights)``: weights (N, L, S)
+    averaged over heads, (N, h, L, S) with ``average_attn_weights=False``, None with ``need_weights=False``.
+
+    Masks follow PyTorch's MultiheadAttention, where **True means "may not attend"** (the reverse
+    of ``scaled_dot_product_attention``): ``attn_mask`` is (L, S) or (N·h, L, S), ``key_padding_mask``
+    is (N, S) and marks padded keys; float masks are added to the scores.
+    Deliberate differences from PyTorch: ``is_causal=True`` without ``attn_mask`` applies the causal
+    mask (PyTorch asks for the mask too), and a query that may see no key gets zero weights, not NaN.
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False):
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads != 0:
+            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive multiple "
+                             f"of num_heads ({num_heads})")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
+        self.embed_dim = embed_dim
+        self.num_heads = num_heads
+        self.head_dim = embed_dim // num_heads
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.in_proj_weight = Parameter(empty(3 * embed_dim, embed_dim))
+        if bias:
+            self.in_proj_bias = Parameter(empty(3 * embed_dim))
+        else:
+            self.register_parameter('in_proj_bias', None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        # PyTorch's choice: Xavier for the packed projection (fan_in E, fan_out 3E), zero biases;
+        # out_proj.weight keeps Linear's own initialisation.
+        init.xavier_uniform_(self.in_proj_weight)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def extra_repr(self):
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, " \
+               f"batch_first={self.batch_first}"
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        op = "MultiheadAttention"
+        E, h = self.embed_dim, self.num_heads
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+            if t.ndim not in (2, 3) or t.shape[-1] != E:
+                raise ValueError(f"{op}: expected {name} of shape (L, N, {E}), (N, L, {E}) with "
+                                 f"batch_first=True, or unbatched (L, {E}); got {tuple(t.shape)}")
+        if not (query.ndim == key.ndim == value.ndim):
+            raise ValueError(f"{op}: query, key and value must all be batched or all unbatched, got "
+                             f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
+        unbatched = query.ndim == 2
+        if unbatched:       # one sequence: give it a batch axis of 1 and take it off at the end
+            query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        elif not self.batch_first:   # work batch-first inside: (L, N, E) -> (N, L, E)
+            query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
+        N, L, S = query.shape[0], query.shape[1], key.shape[1]
+        if key.shape != value.shape or key.shape[0] != N:
+            raise ValueError(f"{op}: key and value must have the same shape and batch size as query, "
+                             f"got query {tuple(query.shape)}, key {tuple(key.shape)}, value "
+                             f"{tuple(value.shape)} (batch-first view)")
+
+        q, k, v = self._project(query, key, value)
+        # (N, L, E) -> (N, L, h, E/h) -> (N, h, L, E/h): the heads become a batch axis
+        q = q.reshape(N, L, h, self.head_dim).transpose(1, 2)
+        k = k.reshape(N, S, h, self.head_dim).transpose(1, 2)
+        v = v.reshape(N, S, h, self.head_dim).transpose(1, 2)
+
+        bias = self._mask_bias(attn_mask, key_padding_mask, is_causal, N, L, S, query)
+        dropout_p = self.dropout if self.training else 0.0
+        z, weights = _attend(q, k, v, bias, dropout_p, 1.0 / math.sqrt(self.head_dim))
+        # Concat(head_1..head_h): (N, h, L, E/h) -> (N, L, h, E/h) -> (N, L, E), then W^O
+        out = self.out_proj(z.transpose(1, 2).reshape(N, L, E))
+
+        if unbatched:
+            out = out.squeeze(0)
+        elif not self.batch_first:
+            out = out.transpose(0, 1)
+        if not need_weights:
+            return out, None
+        if average_attn_weights:
+            weights = weights.mean(1)
+        return out, (weights.squeeze(0) if unbatched else weights)
+
+    def _project(self, query, key, value):
+        """q, k, v from the packed weight: one matmul when query, key and value are one tensor."""
+        W, b = self.in_proj_weight, self.in_proj_bias
+        if query is key and key is value:
+            return F.linear(query, W, b).chunk(3, dim=-1)
+        E = self.embed_dim
+        bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E:2 * E], b[2 * E:])
+        return (F.linear(query, W[:E], bq), F.linear(key, W[E:2 * E], bk),
+                F.linear(value, W[2 * E:], bv))
+
+    def _mask_bias(self, attn_mask, key_padding_mask, is_causal, N, L, S, like):
+        """attn_mask and key_padding_mask as one float bias broadcasting to the (N, h, L, S) scores.
+
+        Here True means "masked out", so the bool masks flip before becoming 0 / -inf floats.
+        """
+        op, h = "MultiheadAttention", self.num_heads
+        xp = get_array_module(like.data)
+        bias = None
+        if attn_mask is not None:
+            if attn_mask.shape == (L, S):
+                shaped = attn_mask
+            elif attn_mask.shape == (N * h, L, S):
+                shaped = attn_mask.reshape(N, h, L, S)
+            else:
+                raise ValueError(f"{op}: attn_mask must have shape (L, S) = {(L, S)} or "
+                                 f"(N*num_heads, L, S) = {(N * h, L, S)}, got {tuple(attn_mask.shape)}")
+            bias = self._as_bias(shaped, like)
+        elif is_causal:
+            bias = _causal_mask(xp, L, S, like.dtype)
+        if key_padding_mask is not None:
+            if key_padding_mask.shape != (N, S):
+                raise ValueError(f"{op}: key_padding_mask must have shape (N, S) = {(N, S)}, got "
+                                 f"{tuple(key_padding_mask.shape)}")
+            pad = self._as_bias(key_padding_mask.reshape(N, 1, 1, S), like)
+            bias = pad if bias is None else bias + pad
+        return bias
+
+    @staticmethod
+    def _as_bias(mask, like):
+        if not isinstance(mask, Tensor):
+            raise TypeError(f"MultiheadAttention: masks must be Tensors, got {type(mask).__name__}")
+        if mask.dtype == bool_:
+            return _additive_mask(~mask, like.dtype)
+        if mask.dtype != like.dtype:
+            raise TypeError(f"MultiheadAttention: a float mask must have the input's dtype "
+                            f"{like.dtype}, got {mask.dtype}")
+        return mask

@@ -1,0 +1,354 @@
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and their single-step cells.
+
+A recurrent network reads a sequence one step at a time and carries a hidden state from step
+to step (article 004, §3.2: h_t = f(h_{t-1}, x_t)). With W_ih applied to the input and W_hh to
+the previous state, the three cells are (⊙ is the elementwise product, σ the sigmoid):
+
+    RNN:   h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)          (or relu)
+
+    LSTM:  i, f, g, o = split(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)   four gates, in this order
+           c_t = σ(f) ⊙ c_{t-1} + σ(i) ⊙ tanh(g)                      forget some memory, write some
+           h_t = σ(o) ⊙ tanh(c_t)                                      show some of it
+
+    GRU:   r, z, n-parts of W_ih x_t + b_ih  and of  W_hh h_{t-1} + b_hh (three gates, in this order)
+           r = σ(x_r + h_r),  z = σ(x_z + h_z)
+           n = tanh(x_n + r ⊙ h_n)                                     r gates W_hn h + b_hn, as PyTorch
+           h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
+
+The LSTM's cell state c is the memory: it changes only by ⊙ σ(f) and + σ(i) ⊙ tanh(g), so its
+gradient can flow back many steps without being squashed at each one.
+
+How the work is arranged: W_ih x_t does not depend on the previous step, so the input
+projection of *all* time steps is one matrix product per layer and direction. Only W_hh h_{t-1}
+must wait for the previous step: one matrix product per step. The time loop is the only Python
+loop. All gates come from one pre-activation tensor, sliced in the order above, so weights
+copied from PyTorch (``weight_ih_l0`` of shape (4·hidden, input) for LSTM) line up.
+
+Every step is made of Tensor ops, so autograd gives backpropagation through time (and its
+double backward).
+"""
+import math
+import warnings
+
+from ..backend import get_array_module
+from ..tensor import Tensor, cat, stack
+from . import init
+from .module import Module, Parameter
+
+_GATES = {'RNN_TANH': 1, 'RNN_RELU': 1, 'LSTM': 4, 'GRU': 3}
+
+
+def _zeros(shape, like):
+    xp = get_array_module(like.data)
+    return Tensor._make(xp.zeros(shape, dtype=like.data.dtype), False, None, 0)
+
+
+def _new_parameter(shape, device, dtype):
+    from .. import empty, float32     # minigrad's top level imports nn: look it up at call time
+    return Parameter(empty(*shape, dtype=dtype or float32, device=device))
+
+
+# ---- one time step of each kind; shared by the cells and the multi-layer modules ----
+# ``x_part`` is W_ih x_t (+ biases), ``w_hh_t`` is W_hhᵀ, so W_hh h = h @ w_hh_t.
+
+def _rnn_step(x_part, h, w_hh_t, b_hh, mode):
+    pre = x_part + h @ w_hh_t
+    if b_hh is not None:
+        pre = pre + b_hh
+    return pre.tanh() if mode == 'RNN_TANH' else pre.relu()
+
+
+def _lstm_step(x_part, state, w_hh_t, b_hh):
+    h, c = state
+    pre = x_part + h @ w_hh_t
+    if b_hh is not None:
+        pre = pre + b_hh
+    i, f, g, o = pre.chunk(4, dim=-1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def _gru_step(x_part, h, w_hh_t, b_hh):
+    h_part = h @ w_hh_t
+    if b_hh is not None:        # b_hn stays inside the reset gate's product, so it is not folded into x_part
+        h_part = h_part + b_hh
+    x_r, x_z, x_n = x_part.chunk(3, dim=-1)
+    h_r, h_z, h_n = h_part.chunk(3, dim=-1)
+    r = (x_r + h_r).sigmoid()
+    z = (x_z + h_z).sigmoid()
+    n = (x_n + r * h_n).tanh()
+    return n + z * (h - n)      # (1 − z) ⊙ n + z ⊙ h with one product fewer
+
+
+def _step(mode, x_part, state, w_hh_t, b_hh):
+    if mode == 'LSTM':
+        return _lstm_step(x_part, state, w_hh_t, b_hh)
+    if mode == 'GRU':
+        return _gru_step(x_part, state, w_hh_t, b_hh)
+    return _rnn_step(x_part, state, w_hh_t, b_hh, mode)
+
+
+def _check_hidden(op, name, h, expected):
+    if not isinstance(h, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(h).__name__}")
+    if tuple(h.shape) != tuple(expected):
+        raise ValueError(f"{op}: expected {name} of shape {tuple(expected)}, got {tuple(h.shape)}")
+
+
+# ----------------------------------------------------------------------------------------
+# cells: one time step
+# ----------------------------------------------------------------------------------------
+
+class _CellBase(Module):
+    """What the three cells share: parameters, initialisation, input checks."""
+
+    def __init__(self, mode, input_size, hidden_size, bias, device, dtype):
+        super().__init__()
+        self.mode = mode
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        gates = _GATES[self.mode] * hidden_size
+        self.weight_ih = _new_parameter((gates, input_size), device, dtype)
+        self.weight_hh = _new_parameter((gates, hidden_size), device, dtype)
+        self.bias_ih = _new_parameter((gates,), device, dtype) if bias else None
+        self.bias_hh = _new_parameter((gates,), device, dtype) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's default: every weight and bias from U(−1/√hidden, 1/√hidden)."""
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def forward(self, input, hx=None):
+        op = type(self).__name__
+        if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
+            raise ValueError(f"{op}: expected input of shape (batch, {self.input_size}) or ({self.input_size},) "
+                             f"(input_size={self.input_size}), got {tuple(input.shape)}")
+        batched = input.ndim == 2
+        x = input if batched else input.unsqueeze(0)
+        shape = (x.shape[0], self.hidden_size)
+        names = ('hx', 'cx') if self.mode == 'LSTM' else ('hx',)
+        if hx is None:
+            state = tuple(_zeros(shape, x) for _ in names)
+        else:
+            state = tuple(hx) if self.mode == 'LSTM' else (hx,)
+            if len(state) != len(names):
+                raise ValueError(f"{op}: expected hx to be a pair (h, c), got {len(state)} tensors")
+            for name, h in zip(names, state):
+                _check_hidden(op, name, h, shape if batched else shape[1:])
+            if not batched:
+                state = tuple(h.unsqueeze(0) for h in state)
+        x_part = x @ self.weight_ih.T
+        b_hh = self.bias_hh
+        if self.bias:
+            x_part = x_part + self.bias_ih
+            if self.mode != 'GRU':              # both biases are added before any gate: fold them
+                x_part, b_hh = x_part + b_hh, None
+        out = _step(self.mode, x_part, state if self.mode == 'LSTM' else state[0], self.weight_hh.T, b_hh)
+        if batched:
+            return out
+        return tuple(t.squeeze(0) for t in out) if self.mode == 'LSTM' else out.squeeze(0)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.mode == 'RNN_RELU':
+            s += ", nonlinearity='relu'"
+        return s
+
+
+class RNNCell(_CellBase):
+    """One step of an Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh); returns h'."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity='tanh', device=None, dtype=None):
+        if nonlinearity not in ('tanh', 'relu'):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__('RNN_TANH' if nonlinearity == 'tanh' else 'RNN_RELU', input_size, hidden_size, bias,
+                         device, dtype)
+        self.nonlinearity = nonlinearity
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step (gates i, f, g, o); ``forward(input, (h, c))`` returns (h', c')."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__('LSTM', input_size, hidden_size, bias, device, dtype)
+
+
+class GRUCell(_CellBase):
+    """One GRU step (gates r, z, n); returns h'."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__('GRU', input_size, hidden_size, bias, device, dtype)
+
+
+# ----------------------------------------------------------------------------------------
+# whole sequences: layers stacked, optionally in both directions
+# ----------------------------------------------------------------------------------------
+
+class _RNNBase(Module):
+    """The multi-layer, optionally bidirectional recurrent module (``RNN``, ``LSTM``, ``GRU``).
+
+    Input ``(seq, batch, input_size)`` (``(batch, seq, input_size)`` with ``batch_first``) or an
+    unbatched ``(seq, input_size)``. Returns ``output`` (every step's top-layer state, both
+    directions concatenated) and the final state of every layer and direction, ``h_n`` of shape
+    ``(num_layers · num_directions, batch, hidden_size)`` (for LSTM the pair ``(h_n, c_n)``).
+    """
+
+    def __init__(self, mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                 device, dtype):
+        super().__init__()
+        self.mode = mode
+        op = type(self).__name__
+        if not isinstance(hidden_size, int) or hidden_size <= 0:
+            raise ValueError(f"{op}: hidden_size must be a positive int, got {hidden_size!r}")
+        if not isinstance(num_layers, int) or num_layers <= 0:
+            raise ValueError(f"{op}: num_layers must be a positive int, got {num_layers!r}")
+        if isinstance(dropout, bool) or not 0 <= dropout <= 1:
+            raise ValueError(f"{op}: dropout must be a number in [0, 1], got {dropout!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(f"{op}: dropout={dropout} does nothing with num_layers=1 (it acts between layers)")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional = bidirectional
+        directions = 2 if bidirectional else 1
+        gates = _GATES[self.mode] * hidden_size
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * directions
+            for direction in range(directions):
+                suffix = f"_l{layer}" + ('_reverse' if direction else '')
+                setattr(self, 'weight_ih' + suffix, _new_parameter((gates, layer_input), device, dtype))
+                setattr(self, 'weight_hh' + suffix, _new_parameter((gates, hidden_size), device, dtype))
+                if bias:
+                    setattr(self, 'bias_ih' + suffix, _new_parameter((gates,), device, dtype))
+                    setattr(self, 'bias_hh' + suffix, _new_parameter((gates,), device, dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's default: every weight and bias from U(−1/√hidden, 1/√hidden)."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _layer_parameters(self, layer, direction):
+        suffix = f"_l{layer}" + ('_reverse' if direction else '')
+        names = ('weight_ih', 'weight_hh', 'bias_ih', 'bias_hh') if self.bias else ('weight_ih', 'weight_hh')
+        params = [getattr(self, name + suffix) for name in names]
+        return params + [None] * (4 - len(params))
+
+    def _initial_state(self, op, hx, x, batched):
+        """``hx`` checked and shaped ``(layers·directions, batch, hidden)``; zeros when None."""
+        n_states = 2 if self.mode == 'LSTM' else 1
+        names = ('h_0', 'c_0') if self.mode == 'LSTM' else ('h_0',)
+        shape = (self.num_layers * (2 if self.bidirectional else 1), x.shape[1], self.hidden_size)
+        if hx is None:
+            return tuple(_zeros(shape, x) for _ in range(n_states))
+        states = tuple(hx) if self.mode == 'LSTM' else (hx,)
+        if len(states) != n_states:
+            raise ValueError(f"{op}: expected hx to be a pair (h_0, c_0), got {len(states)} tensors")
+        for name, h in zip(names, states):
+            _check_hidden(op, name, h, shape if batched else (shape[0], shape[2]))
+        return states if batched else tuple(h.unsqueeze(1) for h in states)
+
+    def _run_direction(self, x, state, layer, direction):
+        """One layer in one direction over the whole sequence x (seq, batch, features)."""
+        w_ih, w_hh, b_ih, b_hh = self._layer_parameters(layer, direction)
+        proj = x @ w_ih.T                    # every time step's input projection: one matmul
+        if b_ih is not None:
+            proj = proj + b_ih
+            if self.mode != 'GRU':           # both biases are added before any gate: fold them
+                proj, b_hh = proj + b_hh, None
+        w_hh_t = w_hh.T
+        seq_len = x.shape[0]
+        outputs = [None] * seq_len
+        for t in (reversed(range(seq_len)) if direction else range(seq_len)):
+            state = _step(self.mode, proj[t], state, w_hh_t, b_hh)
+            outputs[t] = state[0] if self.mode == 'LSTM' else state
+        return stack(outputs, 0), state
+
+    def forward(self, input, hx=None):
+        op = type(self).__name__
+        if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+            shape = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+            raise ValueError(f"{op}: expected a 3-d input (seq, batch, features), (batch, seq, features) with "
+                             f"batch_first, or a 2-d unbatched (seq, features), got {shape}")
+        batched = input.ndim == 3
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"{op}: layer 0 expects input_size={self.input_size} features in the last dimension, "
+                             f"got input of shape {tuple(input.shape)}")
+        if batched:
+            x = input.transpose(0, 1) if self.batch_first else input
+        else:
+            x = input.unsqueeze(1)
+        states = self._initial_state(op, hx, x, batched)
+        directions = 2 if self.bidirectional else 1
+        finals = []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                from .functional import dropout   # functional imports the layer files: look it up late
+                x = dropout(x, self.dropout, training=True)
+            outs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                state = tuple(s[k] for s in states) if self.mode == 'LSTM' else states[0][k]
+                out, state = self._run_direction(x, state, layer, direction)
+                outs.append(out)
+                finals.append(state if self.mode == 'LSTM' else (state,))
+            x = outs[0] if directions == 1 else cat(outs, -1)
+        output = x
+        h_n = tuple(stack([f[i] for f in finals], 0) for i in range(len(finals[0])))
+        if batched:
+            if self.batch_first:
+                output = output.transpose(0, 1)
+        else:
+            output = output.squeeze(1)
+            h_n = tuple(h.squeeze(1) for h in h_n)
+        return output, (h_n if self.mode == 'LSTM' else h_n[0])
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.mode == 'RNN_RELU':
+            s += ", nonlinearity='relu'"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(_RNNBase):
+    """Elman RNN over a sequence (h_t = tanh or relu of W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        if nonlinearity not in ('tanh', 'relu'):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__('RNN_TANH' if nonlinearity == 'tanh' else 'RNN_RELU', input_size, hidden_size,
+                         num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(_RNNBase):
+    """Long short-term memory over a sequence; ``forward(input, (h_0, c_0))`` returns
+    ``(output, (h_n, c_n))``. Gate order i, f, g, o as PyTorch."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, device=None, dtype=None):
+        super().__init__('LSTM', input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device, dtype)
+
+
+class GRU(_RNNBase):
+    """Gated recurrent unit over a sequence; gate order r, z, n as PyTorch."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, device=None, dtype=None):
+        super().__init__('GRU', input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device, dtype)

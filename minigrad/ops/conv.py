@@ -1,0 +1,301 @@
+"""Convolution and pooling as sliding windows: im2col as a strided *view*, then one matmul.
+
+A 2-d convolution slides a kernel over the image (article 004, §3.1 卷积; its formula
+``y(x,y) = Σ_u Σ_v x(u,v) w(u,v) + b`` leaves out the shift: the input is read at ``(i+u, j+v)``):
+
+    y[n, o, i, j] = Σ_c Σ_u Σ_v  x_pad[n, c, i·s + u·d, j·s + v·d] · w[o, c, u, v]
+
+The trick that makes this fast in NumPy is to stop thinking about "sliding" at all. With
+``as_strided`` we build a 6-d *view* ``win[n, c, i, j, u, v] = x_pad[n, c, i·s + u·d, j·s + v·d]``
+that only re-reads the padded image's memory with new strides (no copy, no loop). Flattening
+``(c, u, v)`` of that view into rows is the classic *im2col* matrix, and the whole convolution is
+then a single matrix product ``cols @ Wᵀ``.
+
+The backward passes are the same machinery run the other way:
+
+- the weight gradient is one more matrix product of the same columns with the output gradient;
+- the input gradient scatters the columns back onto the image (*col2im*, ``Window2d.fold``):
+  a loop over the ``kh·kw`` kernel offsets, each adding one strided slice, never over pixels.
+
+Each op here is linear in each of its inputs (max pooling too, once the winner of every window
+has been found), so its backward is again one of these ops. The three convolution ops form a
+closed family (``Conv2d``, ``Conv2dInputGrad`` = the transposed convolution, ``Conv2dWeightGrad``)
+and each pooling op is paired with its adjoint (max pool's gather ↔ scatter, average pool's
+window mean ↔ spread). Because every backward calls ops with backwards of their own, gradients of
+gradients (double backward) work.
+"""
+from ..autograd.function import Function
+from ..backend import get_array_module
+
+
+def conv_out_size(size, kernel, stride, pad_total, dilation):
+    """Output length of a convolution: ⌊(L + pads − d·(k−1) − 1) / s⌋ + 1."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def pool_out_size(size, kernel, stride, pad, dilation, ceil_mode):
+    """Output length of a pooling window (PyTorch's rule).
+
+    With ``ceil_mode`` the last window may hang over the right edge, but it must start
+    inside the input or its left padding, otherwise it is dropped.
+    """
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+class Window2d:
+    """Where the windows of a 2-d conv or pool lie on an ``(N, C, H, W)`` input.
+
+    ``pads`` is ``((top, bottom), (left, right))``. When a ``ceil_mode`` pool's last window
+    overhangs the padded input, the bottom/right padding is widened to fit it.
+    """
+
+    def __init__(self, in_hw, kernel, stride, dilation, pads, out_hw):
+        self.in_hw, self.kernel, self.stride = tuple(in_hw), tuple(kernel), tuple(stride)
+        self.dilation, self.out_hw = tuple(dilation), tuple(out_hw)
+        widened = []
+        for size, k, s, d, (lo, hi), out in zip(in_hw, kernel, stride, dilation, pads, out_hw):
+            needed = (out - 1) * s + d * (k - 1) + 1   # extent the last window reaches
+            widened.append((lo, max(hi, needed - lo - size)))
+        self.pads = tuple(widened)
+
+    def padded_hw(self):
+        return tuple(lo + size + hi for size, (lo, hi) in zip(self.in_hw, self.pads))
+
+    def pad(self, a, value=0.0):
+        xp = get_array_module(a)
+        if not any(lo or hi for lo, hi in self.pads):
+            return a
+        return xp.pad(a, ((0, 0), (0, 0)) + self.pads, constant_values=value)
+
+    def crop(self, a):
+        (top, _), (left, _) = self.pads
+        h, w = self.in_hw
+        return a[:, :, top:top + h, left:left + w]
+
+    def unfold(self, padded):
+        """The windows as a view ``(N, C, OH, OW, KH, KW)`` of the padded input (no copy)."""
+        xp = get_array_module(padded)
+        n, c = padded.shape[:2]
+        sn, sc, sh, sw = padded.strides
+        (stride_h, stride_w), (dil_h, dil_w) = self.stride, self.dilation
+        shape = (n, c) + self.out_hw + self.kernel
+        strides = (sn, sc, sh * stride_h, sw * stride_w, sh * dil_h, sw * dil_w)
+        return xp.lib.stride_tricks.as_strided(padded, shape, strides)
+
+    def fold(self, cols):
+        """col2im, the adjoint of ``unfold``: add every window entry back onto its pixel.
+
+        ``cols`` is ``(N, C, OH, OW, KH, KW)``; the result has the padded input's shape.
+        Windows overlap, so entries add up. For one kernel offset ``(u, v)`` the pixels hit
+        by all windows are distinct (a strided slice), so the only loop is over the
+        ``KH·KW`` offsets.
+        """
+        xp = get_array_module(cols)
+        n, c = cols.shape[:2]
+        out = xp.zeros((n, c) + self.padded_hw(), dtype=cols.dtype)
+        (oh, ow), (kh, kw) = self.out_hw, self.kernel
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        for u in range(kh):
+            rows = slice(u * dh, u * dh + sh * (oh - 1) + 1, sh)
+            for v in range(kw):
+                out[:, :, rows, v * dw:v * dw + sw * (ow - 1) + 1:sw] += cols[:, :, :, :, u, v]
+        return out
+
+
+# ----------------------------------------------------------------------------------------
+# convolution: forward, input gradient (transposed convolution), weight gradient
+# ----------------------------------------------------------------------------------------
+
+def _im2col(x, win, groups):
+    """The im2col matrix per group: ``(G, N·OH·OW, C/G·KH·KW)``.
+
+    The strided view costs nothing; this reshape is where the columns are materialised.
+    """
+    n, c = x.shape[:2]
+    view = win.unfold(win.pad(x)).reshape((n, groups, c // groups) + win.out_hw + win.kernel)
+    return view.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, n * win.out_hw[0] * win.out_hw[1], -1)
+
+
+def _out_rows(gy, groups):
+    """An output-shaped ``(N, O, OH, OW)`` array as rows per group: ``(G, N·OH·OW, O/G)``."""
+    n, o, oh, ow = gy.shape
+    return gy.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(groups, n * oh * ow, -1)
+
+
+class Conv2d(Function):
+    """y = conv(x, w): per group, ``cols @ Wᵀ`` with ``cols`` the im2col matrix of x.
+
+    x: (N, C, H, W), w: (O, C/G, KH, KW) -> y: (N, O, OH, OW).
+    Backward: dx = Conv2dInputGrad(dy, w) (a transposed convolution), dw = Conv2dWeightGrad(x, dy).
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, win, groups):
+        ctx.win, ctx.groups = win, groups
+        ctx.save_for_backward(x, w)
+        n, o = x.shape[0], w.shape[0]
+        cols = _im2col(x.data, win, groups)
+        y = cols @ w.data.reshape(groups, o // groups, -1).transpose(0, 2, 1)   # (G, N·OH·OW, O/G)
+        y = y.reshape((groups, n) + win.out_hw + (o // groups,)).transpose(1, 0, 4, 2, 3)
+        return y.reshape((n, o) + win.out_hw)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        gx = Conv2dInputGrad.apply(grad, w, ctx.win, ctx.groups) if ctx.needs_input_grad[0] else None
+        gw = Conv2dWeightGrad.apply(x, grad, ctx.win, ctx.groups) if ctx.needs_input_grad[1] else None
+        return gx, gw, None, None
+
+
+class Conv2dInputGrad(Function):
+    """dx = convᵀ(dy, w), the transposed convolution: columns ``dy_rows @ W``, then col2im.
+
+    It is linear in dy and in w; its adjoints are a convolution and a weight gradient:
+    d/d(dy) = Conv2d(g, w), d/dw = Conv2dWeightGrad(g, dy).
+    """
+
+    @staticmethod
+    def forward(ctx, gy, w, win, groups):
+        ctx.win, ctx.groups = win, groups
+        ctx.save_for_backward(gy, w)
+        n = gy.shape[0]
+        o, c_per_group = w.shape[:2]
+        cols = _out_rows(gy.data, groups) @ w.data.reshape(groups, o // groups, -1)   # (G, N·OH·OW, C/G·KH·KW)
+        cols = cols.reshape((groups, n) + win.out_hw + (c_per_group,) + win.kernel)
+        cols = cols.transpose(1, 0, 4, 2, 3, 5, 6).reshape((n, groups * c_per_group) + win.out_hw + win.kernel)
+        return win.crop(win.fold(cols))
+
+    @staticmethod
+    def backward(ctx, grad):
+        gy, w = ctx.saved_tensors
+        d_gy = Conv2d.apply(grad, w, ctx.win, ctx.groups) if ctx.needs_input_grad[0] else None
+        d_w = Conv2dWeightGrad.apply(grad, gy, ctx.win, ctx.groups) if ctx.needs_input_grad[1] else None
+        return d_gy, d_w, None, None
+
+
+class Conv2dWeightGrad(Function):
+    """dw = dy_rowsᵀ @ cols per group: every output pixel's gradient times the window it read.
+
+    Linear in x and in dy; d/dx = Conv2dInputGrad(dy, g), d/d(dy) = Conv2d(x, g).
+    """
+
+    @staticmethod
+    def forward(ctx, x, gy, win, groups):
+        ctx.win, ctx.groups = win, groups
+        ctx.save_for_backward(x, gy)
+        o, c = gy.shape[1], x.shape[1]
+        gw = _out_rows(gy.data, groups).transpose(0, 2, 1) @ _im2col(x.data, win, groups)   # (G, O/G, C/G·KH·KW)
+        return gw.reshape((o, c // groups) + win.kernel)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, gy = ctx.saved_tensors
+        d_x = Conv2dInputGrad.apply(gy, grad, ctx.win, ctx.groups) if ctx.needs_input_grad[0] else None
+        d_gy = Conv2d.apply(x, grad, ctx.win, ctx.groups) if ctx.needs_input_grad[1] else None
+        return d_x, d_gy, None, None
+
+
+# ----------------------------------------------------------------------------------------
+# max pooling: find each window's winner, then gather it <-> scatter the gradient back to it
+# ----------------------------------------------------------------------------------------
+
+def max_pool2d_winners(x, win):
+    """Which entry of each window holds the maximum: an ``(N, C, OH, OW)`` array of flat
+    offsets ``u·KW + v`` into the window. Padding counts as −∞, so it never wins; on a tie
+    the first entry (row-major) wins, as in PyTorch."""
+    xp = get_array_module(x)
+    windows = win.unfold(win.pad(x, -xp.inf))
+    return windows.reshape(windows.shape[:4] + (-1,)).argmax(axis=-1)
+
+
+def winner_pixels(idx, win):
+    """The (row, col) in the *unpadded* input of each window's winner."""
+    xp = get_array_module(idx)
+    (oh, ow), kw = win.out_hw, win.kernel[1]
+    (sh, sw), (dh, dw), ((top, _), (left, _)) = win.stride, win.dilation, win.pads
+    rows = xp.arange(oh)[:, None] * sh + (idx // kw) * dh - top
+    cols = xp.arange(ow)[None, :] * sw + (idx % kw) * dw - left
+    return rows, cols
+
+
+class MaxPool2dGather(Function):
+    """Max pooling once the winners are known: y[n, c, i, j] = x[n, c, row, col] of window (i, j)'s winner.
+
+    Linear in x; its adjoint sends each gradient back to the winner: dx = MaxPool2dScatter(dy).
+    """
+
+    @staticmethod
+    def forward(ctx, x, win, idx):
+        xp = get_array_module(x.data)
+        ctx.win, ctx.idx = win, idx
+        n, c = x.shape[:2]
+        rows, cols = winner_pixels(idx, win)
+        return x.data[xp.arange(n)[:, None, None, None], xp.arange(c)[None, :, None, None], rows, cols]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaxPool2dScatter.apply(grad, ctx.win, ctx.idx), None, None
+
+
+class MaxPool2dScatter(Function):
+    """dx: each output's gradient added onto its window's winner (windows may share one: col2im adds).
+
+    Linear in dy; its adjoint reads the same pixels: d/d(dy) = MaxPool2dGather(g).
+    """
+
+    @staticmethod
+    def forward(ctx, gy, win, idx):
+        xp = get_array_module(gy.data)
+        ctx.win, ctx.idx = win, idx
+        kh, kw = win.kernel
+        one_hot = xp.arange(kh * kw) == idx[..., None]
+        cols = (one_hot * gy.data[..., None]).reshape(gy.shape + win.kernel)
+        return win.crop(win.fold(cols))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaxPool2dGather.apply(grad, ctx.win, ctx.idx), None, None
+
+
+# ----------------------------------------------------------------------------------------
+# average pooling: window sum / divisor <-> spread the gradient evenly over the window
+# ----------------------------------------------------------------------------------------
+
+class AvgPool2d(Function):
+    """y[n, c, i, j] = (Σ over the window of x) / divisor[i, j].
+
+    ``divisor`` is an ``(OH, OW)`` array (the window size, with or without the padding it
+    covers). Backward: dx = AvgPool2dSpread(dy).
+    """
+
+    @staticmethod
+    def forward(ctx, x, win, divisor):
+        ctx.win, ctx.divisor = win, divisor
+        return win.unfold(win.pad(x.data)).sum(axis=(4, 5)) / divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2dSpread.apply(grad, ctx.win, ctx.divisor), None, None
+
+
+class AvgPool2dSpread(Function):
+    """dx: each output's gradient / divisor, added onto every pixel of its window (col2im).
+
+    Linear in dy; its adjoint is average pooling itself: d/d(dy) = AvgPool2d(g).
+    """
+
+    @staticmethod
+    def forward(ctx, gy, win, divisor):
+        xp = get_array_module(gy.data)
+        ctx.win, ctx.divisor = win, divisor
+        share = (gy.data / divisor)[..., None, None]
+        cols = xp.broadcast_to(share, share.shape[:4] + win.kernel)
+        return win.crop(win.fold(cols))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2d.apply(grad, ctx.win, ctx.divisor), None, None

@@ -1,0 +1,65 @@
+"""Indexing: reading ``x[idx]`` and writing ``x[idx] = v``.
+
+Reading with integer arrays can pick the same element twice; its gradient must then be the
+*sum* of both picks, so the backward of ``GetItem`` scatter-adds (``IndexAdd``), and the backward
+of ``IndexAdd`` is ``GetItem`` again: the two ops are each other's derivative, which is what
+makes double backward work. ``idx`` is already normalised by ``Tensor.__getitem__``: a tuple
+of ints, slices, None, Ellipsis and integer arrays (bool masks are turned into integer arrays).
+"""
+from ..autograd.function import Function
+from ..backend import get_array_module, scatter_add
+
+
+class GetItem(Function):
+    """y = x[idx] with advanced (integer-array) indices: a copy;  dx = scatter-add of g."""
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.shape, ctx.idx = x.shape, idx
+        return x.data[idx]
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexAdd.apply(g, ctx.shape, ctx.idx), None
+
+
+class GetItemView(GetItem):
+    """y = x[idx] with basic indices (ints, slices, None, Ellipsis): a view of x."""
+    is_view = True
+
+
+class IndexAdd(Function):
+    """A zero tensor of ``shape`` with g added at ``idx`` (repeats accumulate);  dg = dy[idx]."""
+    @staticmethod
+    def forward(ctx, g, shape, idx):
+        ctx.idx = idx
+        xp = get_array_module(g.data)
+        out = xp.zeros(shape, dtype=g.data.dtype)
+        scatter_add(out, idx, g.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return gg[ctx.idx], None, None
+
+
+class SetItem(Function):
+    """y = x with y[idx] = v;  dx = g with zeros at idx, dv = g[idx].
+
+    ``inplace=True`` writes into x's own memory (``Tensor.__setitem__``); the backward uses the
+    out-of-place form, since gradients are fresh tensors.
+    """
+    @staticmethod
+    def forward(ctx, x, v, idx, inplace):
+        ctx.idx = idx
+        out = x.data if inplace else x.data.copy()
+        out[idx] = v.data
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            gx = SetItem.apply(g, g._scalar(0), ctx.idx, False)
+        if ctx.needs_input_grad[1]:
+            gv = g[ctx.idx]
+        return gx, gv, None, None

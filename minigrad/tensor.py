@@ -1,0 +1,1010 @@
+"""``Tensor``: an n-dimensional array that remembers how it was computed.
+
+A tensor holds ``data`` (a NumPy array, or a CuPy array on ``'cuda'``) and, when it takes part
+in a computation that needs gradients, ``grad_fn``: the graph node (a ``Function``) that made
+it. ``loss.backward()`` walks those nodes backwards and fills ``.grad`` of the leaves (article
+002: forward propagation computes the loss, backpropagation its gradient).
+
+Every method here is a thin call into one op of ``minigrad.ops``; the maths lives there, one
+``Function`` per op with its forward and backward side by side.
+
+Dtype promotion follows PyTorch rather than NumPy: an integer tensor with a Python float gives
+float32, ``int / int`` gives float32, float32 with float64 gives float64, and a Python scalar
+never widens a tensor's float dtype.
+"""
+import numbers
+from collections import namedtuple
+
+import numpy
+
+from . import backend
+from . import random as _random
+from .autograd import function as _function
+from .autograd.grad_mode import _State
+from .autograd import api as _api
+from .ops import elementwise as E, reduce as R, shape as S, index as I, linalg as L, nn_ops as N
+
+float16, float32, float64 = numpy.dtype('float16'), numpy.dtype('float32'), numpy.dtype('float64')
+int32, int64 = numpy.dtype('int32'), numpy.dtype('int64')
+bool_ = numpy.dtype('bool')
+_DEFAULT_FLOAT = float32
+
+MaxMin = namedtuple('MaxMin', ['values', 'indices'])   # what max(dim)/min(dim) return, as PyTorch
+
+
+def _category(dtype):
+    """0 for bool, 1 for integers, 2 for floating point: promotion moves up the categories."""
+    kind = dtype.kind
+    return 0 if kind == 'b' else 1 if kind in 'iu' else 2
+
+
+def _scalar_dtype(value):
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, numbers.Integral):
+        return int64
+    return _DEFAULT_FLOAT
+
+
+def _promote(a, b):
+    """The result dtype of a binary op on ``a`` (a Tensor) and ``b`` (a Tensor or Python scalar).
+
+    PyTorch ranks operands: tensors with dimensions, then 0-d tensors, then Python scalars. A
+    lower-ranked operand changes the result only when its category (bool < int < float) is
+    higher, and then a scalar brings the default dtype (float32 / int64), not float64.
+    """
+    if not isinstance(b, Tensor):
+        return a.dtype if _category(_scalar_dtype(b)) <= _category(a.dtype) else _scalar_dtype(b)
+    da, db = a.dtype, b.dtype
+    if (a.ndim == 0) == (b.ndim == 0):
+        ca, cb = _category(da), _category(db)
+        if ca != cb:
+            return da if ca > cb else db
+        return numpy.promote_types(da, db)
+    full, zero = (da, db) if b.ndim == 0 else (db, da)
+    return zero if _category(zero) > _category(full) else full
+
+
+class Tensor:
+    """An array with autograd: ``Tensor(data, dtype=None, device=None, requires_grad=False)``."""
+
+    __slots__ = ('data', 'grad', 'requires_grad', 'grad_fn', '_output_nr', '_version', '__weakref__')
+    __array_ufunc__ = None          # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
+    __hash__ = object.__hash__      # __eq__ is elementwise, so hashing stays by identity
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        arr = _as_array(data, dtype, device)
+        self.data = arr
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = [0]
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad, grad_fn, output_nr):
+        """The engine's fast constructor: wraps an array as it is."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._version = [0]
+        return t
+
+    def _wrap(self, data):
+        return Tensor._make(data, False, None, 0)
+
+    def _scalar(self, value):
+        """A 0-d constant with this tensor's dtype and device."""
+        return self._wrap(self._xp.asarray(value, dtype=self.data.dtype))
+
+    def _ones_like(self):
+        return self._wrap(self._xp.ones(self.data.shape, self.data.dtype))
+
+    def _zeros_like(self):
+        return self._wrap(self._xp.zeros(self.data.shape, self.data.dtype))
+
+    def _randn_like(self):
+        g = _random.generator(self._xp)
+        return self._wrap(g.standard_normal(self.data.shape).astype(self.data.dtype))
+
+    @property
+    def _xp(self):
+        return backend.get_array_module(self.data)
+
+    # ----- attributes -----
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def T(self):
+        """All axes reversed (for a matrix, its transpose)."""
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of transposed matrices)."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[self._dim(dim, 'size')]
+
+    def numel(self):
+        return self.data.size
+
+    def dim(self):
+        return self.data.ndim
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        body = numpy.array2string(self._host(), separator=', ', prefix='tensor(')
+        extras = []
+        if self.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype=minigrad.{self.dtype}")
+        if self.device != 'cpu':
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ----- conversions -----
+    def _host(self):
+        return backend.to_device(self.data, 'cpu')
+
+    def numpy(self):
+        """The data as a NumPy array (shares memory on the CPU)."""
+        if self.requires_grad:
+            raise RuntimeError(
+                f"numpy: can't call numpy() on a tensor that requires grad (shape {tuple(self.shape)}); "
+                f"use tensor.detach().numpy()")
+        return self._host()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"item: only one-element tensors can be converted to Python scalars, got shape "
+                f"{tuple(self.shape)}")
+        return self.data.item()
+
+    def tolist(self):
+        return self._host().tolist()
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous "
+                f"(shape {tuple(self.shape)}); use .any() or .all()")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if _category(self.dtype) != 1:
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self.item())
+
+    def detach(self):
+        """The same data, cut off from the graph (shares memory and version counter)."""
+        t = self._wrap(self.data)
+        t._version = self._version
+        return t
+
+    def clone(self):
+        return E.Clone.apply(self)
+
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``; differentiable."""
+        device = kwargs.pop('device', None)
+        dtype = kwargs.pop('dtype', None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, str) and (a in ('cpu', 'cuda') or a.startswith('cuda:')):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if device is not None and backend.check_device(device) != self.device:
+            out = E.ToDevice.apply(out, backend.check_device(device))
+        if dtype is not None and numpy.dtype(dtype) != out.dtype:
+            out = E.Cast.apply(out, numpy.dtype(dtype))
+        return out
+
+    def cpu(self):
+        return self.to('cpu')
+
+    def cuda(self):
+        return self.to('cuda')
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(float64)
+
+    def long(self):
+        return self.to(int64)
+
+    def int(self):
+        return self.to(int32)
+
+    def bool(self):
+        return self.to(bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    # ----- autograd -----
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Backpropagate from this tensor; a non-scalar tensor needs ``gradient`` (dL/dself)."""
+        _api.backward(self, gradient, retain_graph, create_graph)
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if self.grad_fn is not None:
+            if self.grad_fn._retained is None:
+                self.grad_fn._retained = []
+            if all(t is not self for t in self.grad_fn._retained):
+                self.grad_fn._retained.append(self)
+        elif not self.requires_grad:
+            raise RuntimeError("retain_grad: can't retain the gradient of a tensor that does not require grad")
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and _category(self.dtype) != 2:
+            raise RuntimeError(
+                f"requires_grad_: only floating-point tensors can require gradients, got {self.dtype}")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_: a non-leaf tensor's requires_grad can't be turned off; use detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    # ----- arithmetic -----
+    def _coerce(self, other, op):
+        """Both operands as Tensors on one device, cast to the promoted dtype where NumPy would differ."""
+        if isinstance(other, Tensor):
+            if other.data.dtype == self.data.dtype:
+                return self, other
+            dt = _promote(self, other)
+        elif isinstance(other, (numbers.Number, numpy.bool_)):
+            dt = _promote(self, other)
+            xp = numpy if self.data.__class__ is numpy.ndarray else self._xp
+            return (self if self.dtype == dt else self.to(dt)), self._wrap(xp.asarray(other, dtype=dt))
+        else:
+            other = Tensor(other, device=self.device)
+            return self._coerce(other, op)
+        a = self if self.dtype == dt else self.to(dt)
+        b = other if other.dtype == dt else other.to(dt)
+        return a, b
+
+    def _binary(self, op, other, reverse=False):
+        if other.__class__ is Tensor and other.data.dtype == self.data.dtype:   # the common case, fast
+            return op.apply(other, self) if reverse else op.apply(self, other)
+        a, b = self._coerce(other, op)
+        return op.apply(b, a) if reverse else op.apply(a, b)
+
+    def __add__(self, other):
+        return self._binary(E.Add, other)
+
+    def __radd__(self, other):
+        return self._binary(E.Add, other, reverse=True)
+
+    def __sub__(self, other):
+        return self._binary(E.Sub, other)
+
+    def __rsub__(self, other):
+        return self._binary(E.Sub, other, reverse=True)
+
+    def __mul__(self, other):
+        return self._binary(E.Mul, other)
+
+    def __rmul__(self, other):
+        return self._binary(E.Mul, other, reverse=True)
+
+    def _true_div_operands(self, other):
+        # int / int is a float in PyTorch (and the default float, not NumPy's float64)
+        a = self if _category(self.dtype) == 2 or (isinstance(other, Tensor) and _category(other.dtype) == 2) \
+            or (isinstance(other, float)) else self.to(_DEFAULT_FLOAT)
+        return a
+
+    def __truediv__(self, other):
+        return self._true_div_operands(other)._binary(E.Div, other)
+
+    def __rtruediv__(self, other):
+        return self._true_div_operands(other)._binary(E.Div, other, reverse=True)
+
+    def __floordiv__(self, other):
+        a, b = self._coerce(other, 'floor_divide')
+        return self._wrap(a.data // b.data)
+
+    def __rfloordiv__(self, other):
+        a, b = self._coerce(other, 'floor_divide')
+        return self._wrap(b.data // a.data)
+
+    def __mod__(self, other):
+        a, b = self._coerce(other, 'remainder')
+        return self._wrap(a.data % b.data)
+
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self.abs()
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            return self._binary(E.PowTensor, exponent)
+        if not isinstance(exponent, numbers.Number):
+            exponent = Tensor(exponent, device=self.device)
+            return self._binary(E.PowTensor, exponent)
+        base = self if _category(self.dtype) == 2 or not isinstance(exponent, float) else self.to(_DEFAULT_FLOAT)
+        return E.Pow.apply(base, exponent)
+
+    def __rpow__(self, base):
+        return self._binary(E.PowTensor, base, reverse=True)
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def __matmul__(self, other):
+        a, b = self._coerce(other, 'matmul')
+        _check_matmul(a, b)
+        return L.MatMul.apply(a, b)
+
+    def __rmatmul__(self, other):
+        a, b = self._coerce(other, 'matmul')
+        _check_matmul(b, a)
+        return L.MatMul.apply(b, a)
+
+    def matmul(self, other):
+        return self @ other
+
+    # comparisons and logic: results are bool tensors, outside the graph
+    def _compare(self, other, fn):
+        a, b = self._coerce(other, 'compare')
+        return self._wrap(fn(a.data, b.data))
+
+    def __eq__(self, other):
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other):
+        return self._compare(other, lambda a, b: a != b)
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    def _logical(self, other, fn, op):
+        other_dtype = other.dtype if isinstance(other, Tensor) else _scalar_dtype(other)
+        if _category(self.dtype) == 2 or _category(other_dtype) == 2:
+            raise TypeError(f"{op}: only bool and integer tensors, got {self.dtype} and {other_dtype}")
+        return self._compare(other, fn)
+
+    def __and__(self, other):
+        return self._logical(other, lambda a, b: a & b, 'and')
+
+    def __or__(self, other):
+        return self._logical(other, lambda a, b: a | b, 'or')
+
+    def __xor__(self, other):
+        return self._logical(other, lambda a, b: a ^ b, 'xor')
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        if _category(self.dtype) == 2:
+            raise TypeError(f"invert (~): only bool and integer tensors, got {self.dtype}")
+        return self._wrap(~self.data)
+
+    def logical_not(self):
+        return self._wrap(self._xp.logical_not(self.data))
+
+    def isnan(self):
+        return self._wrap(self._xp.isnan(self.data))
+
+    def isfinite(self):
+        return self._wrap(self._xp.isfinite(self.data))
+
+    def all(self, dim=None, keepdim=False):
+        return self._wrap(self._xp.asarray(self.data.all(axis=self._dims(dim, 'all'), keepdims=keepdim)))
+
+    def any(self, dim=None, keepdim=False):
+        return self._wrap(self._xp.asarray(self.data.any(axis=self._dims(dim, 'any'), keepdims=keepdim)))
+
+    def equal(self, other):
+        return self.shape == other.shape and bool((self == other).all())
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8):
+        return bool(self._xp.allclose(self.data, other.data, rtol=rtol, atol=atol))
+
+    # ----- elementwise functions -----
+    def _float(self):
+        """Integer inputs of a float function (exp, log, ...) are first converted, as PyTorch."""
+        return self if _category(self.dtype) == 2 else self.to(_DEFAULT_FLOAT)
+
+    def exp(self):
+        return E.Exp.apply(self._float())
+
+    def log(self):
+        return E.Log.apply(self._float())
+
+    def log1p(self):
+        return E.Log1p.apply(self._float())
+
+    def sqrt(self):
+        return E.Sqrt.apply(self._float())
+
+    def rsqrt(self):
+        return self._float() ** -0.5
+
+    def reciprocal(self):
+        return 1.0 / self._float()
+
+    def abs(self):
+        return E.Abs.apply(self)
+
+    def sign(self):
+        return E.Sign.apply(self)
+
+    def sin(self):
+        return E.Sin.apply(self._float())
+
+    def cos(self):
+        return E.Cos.apply(self._float())
+
+    def tanh(self):
+        return E.Tanh.apply(self._float())
+
+    def sigmoid(self):
+        return E.Sigmoid.apply(self._float())
+
+    def relu(self):
+        return E.Relu.apply(self)
+
+    def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = out.maximum(min)
+            if max is not None:
+                out = out.minimum(max)
+            return out
+        return E.Clamp.apply(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return self._binary(E.Maximum, other)
+
+    def minimum(self, other):
+        return self._binary(E.Minimum, other)
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is True, ``self`` elsewhere (mask broadcasts)."""
+        if not isinstance(mask, Tensor) or mask.dtype != bool_:
+            got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+            raise TypeError(f"masked_fill: expected a bool tensor as mask, got {got}")
+        a, v = self._coerce(value, 'masked_fill')
+        if a.dtype != self.dtype:          # the result keeps self's dtype, as PyTorch
+            a, v = self, v.to(self.dtype)
+        return E.Where.apply(mask, v, a)
+
+    def softmax(self, dim):
+        return N.Softmax.apply(self._float(), self._dim(dim, 'softmax'))
+
+    def log_softmax(self, dim):
+        return N.LogSoftmax.apply(self._float(), self._dim(dim, 'log_softmax'))
+
+    # ----- reductions -----
+    def _dim(self, dim, op):
+        n = max(self.ndim, 1)
+        if not isinstance(dim, numbers.Integral) or not -n <= dim < n:
+            raise IndexError(
+                f"{op}: dimension {dim} out of range for a tensor of shape {tuple(self.shape)} "
+                f"(expected an int in [{-n}, {n - 1}])")
+        return int(dim) % n
+
+    def _dims(self, dim, op):
+        """``dim`` (None, int or tuple) as a sorted tuple of axes, or None for all axes."""
+        if dim is None or self.ndim == 0:
+            if dim is not None:
+                for d in (dim if isinstance(dim, (tuple, list)) else (dim,)):
+                    self._dim(d, op)
+            return None
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        out = tuple(sorted(self._dim(d, op) for d in dims))
+        if len(set(out)) != len(out):
+            raise ValueError(f"{op}: dimension repeated in {dim}")
+        return out
+
+    def sum(self, dim=None, keepdim=False):
+        return R.Sum.apply(self, self._dims(dim, 'sum'), keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        if _category(self.dtype) != 2:
+            raise TypeError(f"mean: needs a floating-point tensor, got {self.dtype} (use .float())")
+        return R.Mean.apply(self, self._dims(dim, 'mean'), keepdim)
+
+    def var(self, dim=None, correction=1, keepdim=False):
+        """Σ (x - mean)² / (n - correction); correction=1 is the unbiased estimate."""
+        dims = self._dims(dim, 'var')
+        n = self.numel() if dims is None else int(numpy.prod([self.shape[d] for d in dims]))
+        centred = self - self.mean(dims, keepdim=True)
+        return (centred * centred).sum(dims, keepdim=keepdim) / max(n - correction, 0)
+
+    def std(self, dim=None, correction=1, keepdim=False):
+        return self.var(dim, correction=correction, keepdim=keepdim).sqrt()
+
+    def amax(self, dim=None, keepdim=False):
+        return R.AMax.apply(self, self._dims(dim, 'amax'), keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return R.AMin.apply(self, self._dims(dim, 'amin'), keepdim)
+
+    def _extreme(self, dim, keepdim, largest):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if largest else self.minimum(dim)
+        if dim is None:
+            return self.amax() if largest else self.amin()
+        d = self._dim(dim, 'max' if largest else 'min')
+        indices = self.argmax(d, keepdim=True) if largest else self.argmin(d, keepdim=True)
+        values = self.gather(d, indices)
+        if not keepdim and self.ndim:
+            values, indices = values.squeeze(d), indices.squeeze(d)
+        return MaxMin(values, indices)
+
+    def max(self, dim=None, keepdim=False):
+        """max() is the largest element; max(dim) is (values, indices); max(tensor) is maximum."""
+        return self._extreme(dim, keepdim, True)
+
+    def min(self, dim=None, keepdim=False):
+        return self._extreme(dim, keepdim, False)
+
+    def argmax(self, dim=None, keepdim=False):
+        return self._arg('argmax', dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return self._arg('argmin', dim, keepdim)
+
+    def _arg(self, name, dim, keepdim):
+        xp = self._xp
+        if dim is None:
+            out = getattr(xp, name)(self.data.reshape(-1))
+            return self._wrap(xp.asarray(out, dtype=int64).reshape((1,) * self.ndim if keepdim else ()))
+        d = self._dim(dim, name)
+        if self.ndim == 0:
+            return self._wrap(xp.zeros((), dtype=int64))
+        out = getattr(xp, name)(self.data, axis=d)
+        out = out.astype(int64, copy=False)
+        return self._wrap(xp.expand_dims(out, d) if keepdim else out)
+
+    def logsumexp(self, dim=None, keepdim=False):
+        """log Σ exp(x), computed as m + log Σ exp(x - m) with m the max, so it never overflows."""
+        dims = self._dims(dim, 'logsumexp')
+        x = self._float()
+        m = x.amax(dims, keepdim=True).detach()
+        m = m.masked_fill(~m.isfinite(), 0)
+        out = (x - m).exp().sum(dims, keepdim=True).log() + m
+        return out if keepdim else out.reshape(_drop(out.shape, dims))
+
+    def prod(self, dim=None, keepdim=False):
+        return R.Prod.apply(self, self._dims(dim, 'prod'), keepdim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        """The p-norm (Σ |x|^p)^(1/p); p=2 is the Euclidean length, p=inf the largest |x|."""
+        if p == float('inf'):
+            return self.abs().amax(dim, keepdim)
+        if p == 2:
+            return (self * self).sum(dim, keepdim).sqrt()
+        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+    # ----- shape -----
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        return self if shape == self.shape else S.Reshape.apply(self, shape)
+
+    view = reshape   # minigrad's view never fails on non-contiguous memory (it copies then)
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def permute(self, *dims):
+        dims = _shape_arg(dims)
+        if sorted(self._dim(d, 'permute') for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {tuple(self.shape)}")
+        dims = tuple(self._dim(d, 'permute') for d in dims)
+        return self if dims == tuple(range(self.ndim)) else S.Permute.apply(self, dims)
+
+    def transpose(self, dim0, dim1):
+        if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+            return self
+        dims = list(range(self.ndim))
+        a, b = self._dim(dim0, 'transpose'), self._dim(dim1, 'transpose')
+        dims[a], dims[b] = dims[b], dims[a]
+        return self.permute(*dims)
+
+    def unsqueeze(self, dim):
+        n = self.ndim + 1
+        if not isinstance(dim, numbers.Integral) or not -n <= dim < n:
+            raise IndexError(f"unsqueeze: dimension {dim} out of range for a new tensor of {n} dims "
+                             f"(input shape {tuple(self.shape)})")
+        d = dim % n
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return self.reshape(tuple(s for s in self.shape if s != 1))
+        dims = self._dims(dim, 'squeeze') or ()
+        return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = self._dim(start_dim, 'flatten'), self._dim(end_dim, 'flatten')
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        n = 1
+        for k in self.shape[s:e + 1]:
+            n *= k
+        return self.reshape(self.shape[:s] + (n,) + self.shape[e + 1:])
+
+    def expand(self, *sizes):
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"expand: the number of sizes {len(sizes)} is smaller than the number of "
+                             f"dims of shape {tuple(self.shape)}")
+        lead = len(sizes) - self.ndim
+        shape = tuple(s if s != -1 else self.shape[i - lead] for i, s in enumerate(sizes))
+        for i, s in enumerate(self.shape):
+            if s != 1 and s != shape[lead + i]:
+                raise ValueError(f"expand: shape {tuple(self.shape)} can't be expanded to {shape} "
+                                 f"(dim {lead + i}: {s} vs {shape[lead + i]})")
+        return self if shape == self.shape else S.Expand.apply(self, shape)
+
+    def broadcast_to(self, shape):
+        return self.expand(*shape)
+
+    def expand_as(self, other):
+        return self.expand(*other.shape)
+
+    def sum_to_size(self, *shape):
+        """Sum over broadcast axes until the shape is ``shape`` (the reverse of ``expand``)."""
+        shape = _shape_arg(shape)
+        if self.shape == shape:
+            return self
+        lead = self.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, s in enumerate(shape) if s == 1 and self.shape[lead + i] != 1)
+        out = self.sum(dims, keepdim=True) if dims else self
+        return out.reshape(shape)
+
+    def contiguous(self):
+        return self if self.data.flags.c_contiguous else S.Contiguous.apply(self)
+
+    def repeat(self, *reps):
+        reps = _shape_arg(reps)
+        if len(reps) < self.ndim:
+            raise ValueError(f"repeat: {len(reps)} repeats given for a tensor of shape {tuple(self.shape)}; "
+                             f"need at least {self.ndim}")
+        return S.Repeat.apply(self, reps)
+
+    def split(self, split_size_or_sections, dim=0):
+        d = self._dim(dim, 'split')
+        size = self.shape[d]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            step = int(split_size_or_sections)
+            sections = [min(step, size - s) for s in range(0, size, step)] or [0]
+        else:
+            sections = list(split_size_or_sections)
+            if sum(sections) != size:
+                raise ValueError(f"split: sections {sections} do not add up to {size}, the size of dim {dim} "
+                                 f"of shape {tuple(self.shape)}")
+        out, start, lead = [], 0, (slice(None),) * d
+        for n in sections:
+            out.append(self[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(out)
+
+    def chunk(self, chunks, dim=0):
+        size = self.shape[self._dim(dim, 'chunk')]
+        return self.split(max(1, -(-size // chunks)), dim)
+
+    def gather(self, dim, index):
+        """out[i][j] = self[index[i][j]][j] for dim=0 (and likewise for other dims), as PyTorch."""
+        d = self._dim(dim, 'gather')
+        if not isinstance(index, Tensor) or _category(index.dtype) != 1:
+            raise TypeError("gather: index must be an integer tensor")
+        if index.ndim != self.ndim:
+            raise ValueError(f"gather: index of shape {tuple(index.shape)} must have as many dims as "
+                             f"the input of shape {tuple(self.shape)}")
+        xp = self._xp
+        idx = tuple(index.data if k == d else xp.arange(n).reshape((-1,) + (1,) * (index.ndim - k - 1))
+                    for k, n in enumerate(index.shape))
+        return self[idx]
+
+    # ----- indexing -----
+    def _index(self, key):
+        """Normalise an index: tensors and lists become arrays; returns (index, is_advanced)."""
+        if not isinstance(key, tuple):
+            key = (key,)
+        xp = self._xp
+        out, advanced = [], False
+        for k in key:
+            if isinstance(k, Tensor):
+                k = k.data
+            elif isinstance(k, list):
+                k = xp.asarray(k)
+            if hasattr(k, 'dtype') and hasattr(k, 'shape'):
+                if k.dtype.kind not in 'biu':
+                    raise IndexError(f"index: tensors used as indices must be integer or bool, got {k.dtype}")
+                if backend.device_of(k) != self.device:
+                    raise RuntimeError(f"index: the index is on {backend.device_of(k)} and the tensor on "
+                                       f"{self.device}")
+                advanced = True
+            out.append(k)
+        return tuple(out), advanced
+
+    def __getitem__(self, key):
+        idx, advanced = self._index(key)
+        return (I.GetItem if advanced else I.GetItemView).apply(self, idx)
+
+    def __setitem__(self, key, value):
+        idx, _ = self._index(key)
+        v = value.to(self.dtype) if isinstance(value, Tensor) else self._scalar(value) \
+            if isinstance(value, (numbers.Number, numpy.bool_)) else Tensor(value, dtype=self.dtype, device=self.device)
+        if _State.enabled and (self.requires_grad or v.requires_grad):
+            self._check_inplace('setitem')
+            out = I.SetItem.apply(self, v, idx, True)
+            self._bump(out)
+        else:
+            try:
+                self.data[idx] = v.data
+            except (ValueError, IndexError) as e:
+                raise type(e)(f"setitem: {e}") from None
+            self._bump(None)
+
+    # ----- in-place -----
+    def _check_inplace(self, op):
+        if self.requires_grad and self.grad_fn is None and _State.enabled:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad (shape {tuple(self.shape)}) can't be changed in "
+                f"place while grad is recorded; wrap the update in `with minigrad.no_grad():`")
+
+    def _bump(self, result):
+        """Record an in-place change: new version, and the op that made the new value."""
+        self._version[0] += 1
+        if result is not None and result.requires_grad:
+            self.grad_fn, self._output_nr, self.requires_grad = result.grad_fn, result._output_nr, True
+
+    def _inplace(self, op, compute):
+        self._check_inplace(op)
+        r = compute()
+        if r.dtype != self.dtype:
+            if not numpy.can_cast(r.dtype, self.dtype, 'same_kind'):
+                raise RuntimeError(f"{op}: result type {r.dtype} can't be cast to the tensor's type {self.dtype}")
+            r = r.to(self.dtype)
+        if r.shape != self.shape:
+            raise RuntimeError(f"{op}: the result of shape {tuple(r.shape)} doesn't fit the tensor of shape "
+                               f"{tuple(self.shape)}")
+        try:
+            self.data[...] = r.data
+        except ValueError as e:
+            raise RuntimeError(f"{op}: can't write into this tensor ({e})") from None
+        self._bump(r if _State.enabled else None)
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace('add_', lambda: self + (other * alpha if alpha != 1 else other))
+
+    def sub_(self, other, alpha=1):
+        return self._inplace('sub_', lambda: self - (other * alpha if alpha != 1 else other))
+
+    def mul_(self, other):
+        return self._inplace('mul_', lambda: self * other)
+
+    def div_(self, other):
+        return self._inplace('div_', lambda: self / other)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace('clamp_', lambda: self.clamp(min, max))
+
+    def copy_(self, src):
+        src = src if isinstance(src, Tensor) else Tensor(src, device=self.device)
+        return self._inplace('copy_', lambda: self * 0 + src.to(self.device) if self.requires_grad and _State.enabled
+                             else self._wrap(self._xp.broadcast_to(src.to(self.device).data, self.shape)))
+
+    def _fill_with(self, op, values):
+        """In-place overwrite with constant ``values`` (an array); history keeps a zero gradient."""
+        if _State.enabled and self.requires_grad:
+            every = self._wrap(self._xp.ones(self.shape, dtype=bool_))
+            return self._inplace(op, lambda: self.masked_fill(every, 0) + self._wrap(values))
+        return self._inplace(op, lambda: self._wrap(self._xp.broadcast_to(values, self.shape)))
+
+    def fill_(self, value):
+        return self._fill_with('fill_', self._xp.asarray(value, dtype=self.dtype))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def uniform_(self, a=0.0, b=1.0):
+        g = _random.generator(self._xp)
+        return self._fill_with('uniform_', (g.random(self.shape) * (b - a) + a).astype(self.dtype))
+
+    def normal_(self, mean=0.0, std=1.0):
+        g = _random.generator(self._xp)
+        return self._fill_with('normal_', (g.standard_normal(self.shape) * std + mean).astype(self.dtype))
+
+
+def _drop(shape, dims):
+    return tuple(s for i, s in enumerate(shape) if dims is not None and i not in dims)
+
+
+def _shape_arg(shape):
+    """Accept both f(2, 3) and f((2, 3)); returns a tuple of ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    try:
+        return tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"expected a shape of ints, got {shape!r}") from None
+
+
+def _check_matmul(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}")
+    k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != k_b:
+        raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+                           f"({a.shape[-1]} != {k_b})")
+
+
+def _as_array(data, dtype, device):
+    """The array a new tensor holds: a copy of ``data`` with PyTorch's default dtypes."""
+    device = backend.check_device(device) or None
+    if isinstance(data, Tensor):
+        arr = data.data.copy()
+    elif hasattr(data, '__array_priority__') and hasattr(data, 'dtype') and not isinstance(data, numpy.generic):
+        arr = data.copy()                      # a NumPy or CuPy array keeps its dtype
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+            data = _nested_host(data)
+        arr = numpy.array(data)
+        if dtype is None and arr.dtype.kind == 'f' and not isinstance(data, numpy.generic):
+            arr = arr.astype(_DEFAULT_FLOAT)
+        elif dtype is None and arr.dtype.kind in 'iu' and not isinstance(data, numpy.generic):
+            arr = arr.astype(int64)
+        if arr.dtype.kind not in 'biuf':
+            raise TypeError(f"tensor: can't make a tensor from {type(data).__name__} of dtype {arr.dtype}")
+        if device is None:
+            device = backend.default_device()
+    if dtype is not None:
+        arr = arr.astype(numpy.dtype(dtype), copy=False)
+    return backend.to_device(arr, device) if device else arr
+
+
+def _flat(data):
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            yield from _flat(d)
+        else:
+            yield d
+
+
+def _nested_host(data):
+    return [_nested_host(d) if isinstance(d, (list, tuple)) else
+            (d.detach().numpy() if isinstance(d, Tensor) else d) for d in data]
+
+
+# ----- functions that combine tensors -----
+def _common(tensors, op):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    if not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"{op}: expected a list of tensors")
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = _promote(tensors[0]._wrap(tensors[0].data.astype(dt, copy=False)), t)
+    return [t if t.dtype == dt else t.to(dt) for t in tensors]
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension ``dim``."""
+    tensors = _common(tensors, 'cat')
+    ref = tensors[0]
+    d = ref._dim(dim, 'cat')
+    for k, t in enumerate(tensors):
+        if t.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref.shape)) if i != d):
+            raise ValueError(f"cat: tensor {k} has shape {tuple(t.shape)}, which does not match "
+                             f"{tuple(ref.shape)} outside dim {d}")
+    return S.Cat.apply(d, *tensors)
+
+
+def stack(tensors, dim=0):
+    """Join tensors of one shape along a new dimension ``dim``."""
+    tensors = list(tensors)
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: expects tensors of one shape, got {sorted(shapes)}")
+    n = tensors[0].ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"stack: dimension {dim} out of range for {n} dims")
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def where(condition, input, other):
+    """``input`` where ``condition`` is True, else ``other`` (all three broadcast)."""
+    if not isinstance(condition, Tensor) or condition.dtype != bool_:
+        raise TypeError("where: condition must be a bool tensor")
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            input = condition._wrap(condition._xp.asarray(input, dtype=_scalar_dtype(input)))
+        else:
+            b, a = other._coerce(input, 'where')
+            return E.Where.apply(condition, a, b)
+    a, b = input._coerce(other, 'where')
+    return E.Where.apply(condition, a, b)
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)`` is a batched matmul."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    operands = _common(operands, 'einsum')
+    return L.Einsum.apply(equation, *operands)
+
+
+_function.register_tensor_class(Tensor)

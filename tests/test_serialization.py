@@ -1,0 +1,142 @@
+"""minigrad.save / minigrad.load: round trips, no pickle, clear errors on bad files, atomic writes."""
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import serialization
+
+
+def nested(device):
+    return {
+        'weights': minigrad.randn(3, 4, device=device),
+        'leaf': minigrad.tensor([1.0, 2.0], requires_grad=True, device=device),
+        'inner': {'ids': minigrad.tensor([[1, 2], [3, 4]], device=device), 'flags': minigrad.tensor([True, False])},
+        'numbers': [1, 2.5, -0.0, float('inf'), True, None, 'text'],
+        'pair': (0.9, 0.999),
+        'array': np.arange(6, dtype=np.int16).reshape(2, 3),
+        0: 'integer keys stay integers',
+        'empty': {},
+    }
+
+
+def test_nested_round_trip(tmp_path, device):
+    obj = nested(device)
+    minigrad.save(obj, tmp_path / 'ck.npz')
+    back = minigrad.load(tmp_path / 'ck.npz')
+    assert list(back) == list(obj)
+    for key in ('weights', 'leaf'):
+        assert isinstance(back[key], minigrad.Tensor) and back[key].device == 'cpu'
+        assert back[key].dtype == obj[key].dtype
+        np.testing.assert_array_equal(back[key].detach().numpy(), obj[key].detach().numpy())
+    assert back['leaf'].requires_grad and back['leaf'].is_leaf and not back['weights'].requires_grad
+    assert back['inner']['ids'].dtype == minigrad.int64 and back['inner']['flags'].dtype == minigrad.bool
+    assert back['inner']['ids'].tolist() == [[1, 2], [3, 4]]
+    assert back['numbers'] == obj['numbers'] and isinstance(back['numbers'][0], int)
+    assert back['pair'] == (0.9, 0.999) and isinstance(back['pair'], tuple)
+    assert back['array'].dtype == np.int16 and (back['array'] == obj['array']).all()
+    assert back[0] == obj[0] and back['empty'] == {}
+
+
+def test_map_location(tmp_path, device):
+    minigrad.save({'w': minigrad.ones(2, device=device)}, tmp_path / 'ck.npz')
+    if minigrad.cuda.is_available():
+        assert minigrad.load(tmp_path / 'ck.npz', map_location='cuda')['w'].device == 'cuda'
+    else:
+        with pytest.raises(RuntimeError, match='CuPy'):
+            minigrad.load(tmp_path / 'ck.npz', map_location='cuda')
+    assert minigrad.load(tmp_path / 'ck.npz', map_location='cpu')['w'].device == 'cpu'
+
+
+def test_model_state_dict_round_trip_gives_identical_outputs(tmp_path, device):
+    nn = minigrad.nn
+    minigrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)
+    minigrad.save({'model': model.state_dict(), 'epoch': 3}, tmp_path / 'model.npz')
+    minigrad.manual_seed(1)
+    fresh = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    ck = minigrad.load(tmp_path / 'model.npz')
+    fresh.load_state_dict(ck['model'])
+    assert ck['epoch'] == 3
+    x = minigrad.randn(5, 4)
+    with minigrad.no_grad():
+        np.testing.assert_array_equal(fresh(x).numpy(), model(x.to(device)).cpu().numpy())
+
+
+def test_file_is_a_plain_npz_without_pickle(tmp_path):
+    minigrad.save(nested('cpu'), tmp_path / 'ck.npz')
+    with np.load(tmp_path / 'ck.npz', allow_pickle=False) as npz:
+        assert '__minigrad__' in npz.files
+        assert all(npz[name].dtype != object for name in npz.files)
+
+
+def test_path_is_used_as_given(tmp_path):
+    minigrad.save({'x': 1}, tmp_path / 'checkpoint.bin')
+    assert os.listdir(tmp_path) == ['checkpoint.bin']
+    assert minigrad.load(str(tmp_path / 'checkpoint.bin')) == {'x': 1}
+
+
+def write_checkpoint_then(tmp_path, damage):
+    path = tmp_path / 'ck.npz'
+    minigrad.save(nested('cpu'), path)
+    damage(path)
+    return path
+
+
+@pytest.mark.parametrize('damage', [
+    lambda p: p.write_bytes(p.read_bytes()[:len(p.read_bytes()) // 2]),
+    lambda p: p.write_bytes(p.read_bytes()[:-30]),
+    lambda p: p.write_bytes(np.random.default_rng(0).bytes(1000)),
+    lambda p: p.write_bytes(b''),
+    lambda p: np.savez(open(p, 'wb'), weights=np.ones(3)),
+    lambda p: np.save(open(p, 'wb'), np.ones(3)),
+], ids=['truncated-half', 'truncated-tail', 'random-bytes', 'empty', 'plain-npz', 'npy'])
+def test_not_a_checkpoint_raises_naming_the_path(tmp_path, damage):
+    path = write_checkpoint_then(tmp_path, damage)
+    with pytest.raises(ValueError, match='not a readable minigrad checkpoint') as info:
+        minigrad.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_other_format_version_is_refused(tmp_path):
+    path = tmp_path / 'ck.npz'
+    header = b'{"format": "minigrad-checkpoint", "version": 99, "tree": {"t": "value", "v": 1}}'
+    np.savez(path, __minigrad__=np.frombuffer(header, dtype=np.uint8))
+    with pytest.raises(ValueError, match='version 99'):
+        minigrad.load(path)
+
+
+def test_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        minigrad.load(tmp_path / 'nope.npz')
+
+
+@pytest.mark.parametrize('obj, match', [
+    ({'s': {1, 2}}, r"obj\['s'\] is a set"),
+    ({1.5: 'x'}, 'keys must be strings or integers'),
+    ({'a': [np.array(['x'], dtype=object)]}, r"obj\['a'\]\[0\] is an array of dtype object"),
+])
+def test_unsupported_values_raise_and_write_nothing(tmp_path, obj, match):
+    with pytest.raises(TypeError, match=match):
+        minigrad.save(obj, tmp_path / 'ck.npz')
+    assert os.listdir(tmp_path) == []
+
+
+def test_crash_mid_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / 'ck.npz'
+    minigrad.save({'epoch': 1, 'w': minigrad.ones(3)}, path)
+    before = path.read_bytes()
+
+    def crash_halfway(f, arrays):
+        f.write(b'PK\x03\x04 half a zip')
+        raise KeyboardInterrupt('power cut')
+
+    monkeypatch.setattr(serialization, '_write_arrays', crash_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        minigrad.save({'epoch': 2, 'w': minigrad.zeros(3)}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ['ck.npz']          # the temporary file was removed
+    assert minigrad.load(path)['epoch'] == 1
+    assert zipfile.is_zipfile(path)
