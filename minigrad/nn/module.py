@@ -1,0 +1,420 @@
+"""``Module`` and ``Parameter``: the building blocks every layer and model is made of.
+
+A ``Parameter`` is a tensor that a module learns (a weight or a bias). A ``Module`` is an object
+that holds parameters, *buffers* (state that is saved but not learned, like BatchNorm's running
+mean) and other modules, and computes something in ``forward``. Assigning an attribute is all it
+takes to register one of them::
+
+    class MLP(Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = Linear(784, 128)     # a child module, registered under the name 'fc1'
+            self.fc2 = Linear(128, 10)
+
+        def forward(self, x):
+            return self.fc2(self.fc1(x).relu())
+
+``model.parameters()`` then finds all four tensors, ``model.state_dict()`` names them
+``fc1.weight``, ``fc1.bias``, ... exactly as PyTorch does, so weights move between the two
+frameworks array by array.
+"""
+from collections import OrderedDict, namedtuple
+
+import numpy
+
+from .. import backend
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor, float32
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's learnable weight: ``requires_grad=True`` and registered on assignment.
+
+    ``Parameter(tensor)`` shares the tensor's memory, as in PyTorch.
+    """
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            data = Tensor._make(numpy.empty((0,), dtype=float32), False, None, 0)
+        elif not isinstance(data, Tensor):
+            data = Tensor(data)
+        self.data = data.data
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = data._version
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+# What load_state_dict returns (as PyTorch): the keys it could not match, in both directions.
+IncompatibleKeys = namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])
+
+
+def _check_name(kind, name, owner):
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+    if name == '' or '.' in name:
+        raise KeyError(f"{kind} name can't be empty or contain '.', got {name!r}")
+    if hasattr(owner, name) and name not in owner._parameters and name not in owner._buffers \
+            and name not in owner._modules:
+        raise KeyError(f"attribute {name!r} already exists on {type(owner).__name__}")
+
+
+class Module:
+    """Base class of all layers and models; subclasses set attributes in ``__init__`` and define ``forward``."""
+
+    def __init__(self):
+        # object.__setattr__ skips our own __setattr__, which needs these dicts to exist
+        object.__setattr__(self, 'training', True)
+        object.__setattr__(self, '_parameters', OrderedDict())
+        object.__setattr__(self, '_buffers', OrderedDict())
+        object.__setattr__(self, '_non_persistent_buffers', set())
+        object.__setattr__(self, '_modules', OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); a Module subclass must define it")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ----- registration -----
+    def _registry(self, name):
+        if '_parameters' not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() is called; call super().__init__() "
+                f"first in {type(self).__name__}.__init__")
+        return self._parameters, self._buffers, self._modules
+
+    def register_parameter(self, name, param):
+        """Add ``param`` (a Parameter, or None for an absent one such as ``bias=False``) as ``name``."""
+        params, _, _ = self._registry(name)
+        _check_name('parameter', name, self)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
+                            f"(minigrad.nn.Parameter or None expected)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"cannot assign a non-leaf tensor as parameter {name!r}: a parameter is a "
+                             f"leaf of the graph; wrap a detached tensor in Parameter(...)")
+        self._discard(name)
+        params[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add ``tensor`` as buffer ``name``: saved in ``state_dict`` (unless not persistent), moved by ``to``."""
+        _, buffers, _ = self._registry(name)
+        _check_name('buffer', name, self)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r} "
+                            f"(minigrad.Tensor or None expected)")
+        self._discard(name)
+        buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name, module):
+        """Add ``module`` as child ``name`` (what ``self.name = module`` does)."""
+        _, _, modules = self._registry(name)
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string, got {type(name).__name__}")
+        if '.' in name or name == '':
+            raise KeyError(f"module name can't be empty or contain '.', got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if name not in modules:
+            self._discard(name)
+        modules[name] = module
+
+    register_module = add_module
+
+    def _discard(self, name):
+        """Forget ``name`` wherever it was registered, so one name lives in one place only."""
+        self.__dict__.pop(name, None)
+        self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
+        self._modules.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            self.add_module(name, value)
+        elif '_parameters' in d and name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                                f"(minigrad.nn.Parameter or None expected)")
+            self._parameters[name] = None
+        elif '_modules' in d and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
+                                f"(minigrad.nn.Module or None expected)")
+            self._modules[name] = None
+        elif '_buffers' in d and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} "
+                                f"(minigrad.Tensor or None expected)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        # only called when normal lookup fails: look in the registries
+        d = self.__dict__
+        for registry in ('_parameters', '_buffers', '_modules'):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    # ----- walking the tree -----
+    def named_modules(self, memo=None, prefix='', remove_duplicate=True):
+        """``(name, module)`` for this module and every descendant, depth first; shared ones once."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, prefix + ('.' if prefix else '') + name, remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self):
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, registry, prefix, recurse, remove_duplicate):
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
+            else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, t in getattr(module, registry).items():
+                if t is None or (remove_duplicate and id(t) in seen):
+                    continue
+                seen.add(id(t))
+                yield mod_prefix + ('.' if mod_prefix else '') + name, t
+
+    def named_parameters(self, prefix='', recurse=True, remove_duplicate=True):
+        """``(name, parameter)`` pairs; a parameter shared by two layers comes once (tied weights)."""
+        yield from self._named_members('_parameters', prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix='', recurse=True, remove_duplicate=True):
+        yield from self._named_members('_buffers', prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def get_submodule(self, target):
+        """The descendant called ``target`` (a dotted path such as ``'encoder.layers.0'``)."""
+        module = self
+        for part in target.split('.') if target else []:
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking for {target!r})")
+            module = module._modules[part]
+        return module
+
+    def num_parameters(self, only_trainable=False):
+        """How many numbers the model learns (shared parameters counted once)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
+
+    # ----- modes and gradients -----
+    def train(self, mode=True):
+        """Switch this module and all descendants to training mode (``mode=False``: evaluation mode)."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
+        for m in self.modules():
+            object.__setattr__(m, 'training', mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: Dropout passes its input through, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the accumulated gradients: ``.grad = None`` (or zeros with ``set_to_none=False``)."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad = p.grad.detach()
+                p.grad.data[...] = 0
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every descendant, then on this module (e.g. a custom initialisation)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ----- device and dtype -----
+    def to(self, *args, **kwargs):
+        """Move parameters and buffers to a device and/or cast floating ones to a dtype, in place.
+
+        ``to('cuda')``, ``to(minigrad.float64)``, ``to('cpu', minigrad.float32)``. The Parameter
+        objects stay the same (only their ``.data`` is replaced), so an optimizer built before
+        ``to`` keeps working.
+        """
+        device = kwargs.pop('device', None)
+        dtype = kwargs.pop('dtype', None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, str):
+                device = a
+            else:
+                dtype = a
+        device = backend.check_device(device)
+        if dtype is not None:
+            dtype = numpy.dtype(dtype)
+            if dtype.kind != 'f':
+                raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
+
+        def convert(array):
+            if device is not None:
+                array = backend.to_device(array, device)
+            if dtype is not None and array.dtype.kind == 'f':
+                array = array.astype(dtype, copy=False)
+            return array
+
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.data = convert(t.data)
+            if t.grad is not None:
+                t.grad.data = convert(t.grad.data)
+        return self
+
+    def cpu(self):
+        return self.to('cpu')
+
+    def cuda(self):
+        return self.to('cuda')
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(numpy.dtype('float64'))
+
+    # ----- saving and loading -----
+    def _state_entries(self, prefix=''):
+        """``(key, tensor)`` for every parameter and persistent buffer, in PyTorch's order."""
+        for mod_prefix, module in self.named_modules(prefix=prefix.rstrip('.'), remove_duplicate=False):
+            dot = mod_prefix + ('.' if mod_prefix else '')
+            for name, p in module._parameters.items():
+                if p is not None:
+                    yield dot + name, p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent_buffers:
+                    yield dot + name, b
+
+    def state_dict(self, destination=None, prefix='', keep_vars=False):
+        """An ordered dict ``key -> tensor`` of every parameter and persistent buffer.
+
+        Keys are dotted paths (``'encoder.0.weight'``) exactly as PyTorch names them. The tensors
+        are detached and share memory with the model (copy them to keep a snapshot).
+        """
+        out = OrderedDict() if destination is None else destination
+        for key, t in self._state_entries(prefix):
+            out[key] = t if keep_vars else t.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy the values of ``state_dict`` (Tensors or NumPy arrays) into this module's tensors.
+
+        Every problem is collected first and reported in one error: missing keys, unexpected keys
+        (both only when ``strict``) and shape mismatches (always). Unlike PyTorch, nothing is
+        copied when there is an error. Returns ``(missing_keys, unexpected_keys)``.
+        """
+        if not hasattr(state_dict, 'keys'):
+            raise TypeError(f"load_state_dict: expected a dict of tensors, got {type(state_dict).__name__}")
+        own = OrderedDict(self._state_entries())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors, pairs = [], []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            array = value.data if isinstance(value, Tensor) else value
+            shape = tuple(getattr(array, 'shape', numpy.shape(array)))
+            if shape != tuple(target.shape):
+                errors.append(f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, "
+                              f"the shape in current model is {tuple(target.shape)}.")
+            else:
+                pairs.append((target, array))
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        with no_grad():
+            for target, array in pairs:
+                array = backend.to_device(_host_or_device(array), target.device)
+                target.copy_(Tensor._make(array.astype(target.dtype, copy=False), False, None, 0))
+        return IncompatibleKeys(missing, unexpected)
+
+    # ----- printing -----
+    def extra_repr(self):
+        """The text inside this module's parentheses in ``repr`` (layers override it)."""
+        return ''
+
+    def __repr__(self):
+        lines = [line for line in self.extra_repr().split('\n') if line]
+        for name, child in self._modules.items():
+            body = repr(child).replace('\n', '\n  ')
+            lines.append(f"({name}): {body}")
+        if not self._modules and len(lines) <= 1:
+            return f"{type(self).__name__}({''.join(lines)})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _host_or_device(value):
+    """A state-dict value as an array: NumPy/CuPy arrays pass through, numbers and lists become NumPy."""
+    if hasattr(value, 'shape') and hasattr(value, 'dtype') and not isinstance(value, numpy.generic):
+        return value
+    return numpy.asarray(value)
