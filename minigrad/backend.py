@@ -49,18 +49,18 @@ def cuda_module():
 
 def get_array_module(*arrays):
     """The module (numpy or the CUDA module) whose arrays these are."""
-    for a in arrays:
-        if isinstance(a, numpy.ndarray) or isinstance(a, numpy.generic):
-            continue
-        xp = _cuda_module
-        if xp is not None and isinstance(a, xp.ndarray):
-            return xp
+    xp = _cuda_module
+    if xp is not None:
+        for a in arrays:
+            if isinstance(a, xp.ndarray):
+                return xp
     return numpy
 
 
 def device_of(array):
     """``'cpu'`` for a NumPy array, ``'cuda'`` for a CUDA array."""
-    return 'cpu' if isinstance(array, (numpy.ndarray, numpy.generic)) else 'cuda'
+    xp = _cuda_module
+    return 'cuda' if xp is not None and isinstance(array, xp.ndarray) else 'cpu'
 
 
 def check_device(device):

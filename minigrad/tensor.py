@@ -28,6 +28,7 @@ float16, float32, float64 = numpy.dtype('float16'), numpy.dtype('float32'), nump
 int32, int64 = numpy.dtype('int32'), numpy.dtype('int64')
 bool_ = numpy.dtype('bool')
 _DEFAULT_FLOAT = float32
+_PY_SCALARS = (float, int)
 
 MaxMin = namedtuple('MaxMin', ['values', 'indices'])   # what max(dim)/min(dim) return, as PyTorch
 
@@ -305,10 +306,13 @@ class Tensor:
             if other.data.dtype == self.data.dtype:
                 return self, other
             dt = _promote(self, other)
-        elif isinstance(other, (numbers.Number, numpy.bool_)):
-            dt = _promote(self, other)
-            xp = numpy if self.data.__class__ is numpy.ndarray else self._xp
-            return (self if self.dtype == dt else self.to(dt)), self._wrap(xp.asarray(other, dtype=dt))
+        elif other.__class__ in _PY_SCALARS or isinstance(other, (numbers.Number, numpy.bool_)):
+            dt = self.data.dtype
+            if not (dt.kind == 'f' and other.__class__ in _PY_SCALARS):
+                dt = _promote(self, other)
+            # on the CPU a NumPy scalar of the right dtype is the cheapest 0-d operand
+            value = dt.type(other) if self.data.__class__ is numpy.ndarray else self._xp.asarray(other, dtype=dt)
+            return (self if self.dtype == dt else self.to(dt)), self._wrap(value)
         else:
             other = Tensor(other, device=self.device)
             return self._coerce(other, op)
@@ -403,6 +407,8 @@ class Tensor:
 
     # comparisons and logic: results are bool tensors, outside the graph
     def _compare(self, other, fn):
+        if other is None:
+            return NotImplemented
         a, b = self._coerce(other, 'compare')
         return self._wrap(fn(a.data, b.data))
 
@@ -916,8 +922,11 @@ def _as_array(data, dtype, device):
     device = backend.check_device(device) or None
     if isinstance(data, Tensor):
         arr = data.data.copy()
+        device = device or data.device          # a copy stays where its source is
     elif hasattr(data, '__array_priority__') and hasattr(data, 'dtype') and not isinstance(data, numpy.generic):
         arr = data.copy()                      # a NumPy or CuPy array keeps its dtype
+        if backend.device_of(arr) == 'cuda':
+            device = device or 'cuda'
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
             data = _nested_host(data)
@@ -928,8 +937,8 @@ def _as_array(data, dtype, device):
             arr = arr.astype(int64)
         if arr.dtype.kind not in 'biuf':
             raise TypeError(f"tensor: can't make a tensor from {type(data).__name__} of dtype {arr.dtype}")
-        if device is None:
-            device = backend.default_device()
+    if device is None:
+        device = backend.default_device()
     if dtype is not None:
         arr = arr.astype(numpy.dtype(dtype), copy=False)
     return backend.to_device(arr, device) if device else arr

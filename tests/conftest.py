@@ -6,6 +6,7 @@ the GPU without touching a test:
     pytest tests                      # CPU (NumPy)
     pytest tests --device cuda        # GPU (CuPy)
     MINIGRAD_DEVICE=cuda pytest tests # the same, for CI scripts
+    pytest tests --device fake        # the 'cuda' path on a NumPy stand-in for CuPy (no GPU needed)
 
 The option is read once, before any test is collected, and handed to
 ``minigrad.backend.set_default_device``; asking for ``'cuda'`` where CuPy or a GPU is missing
@@ -24,13 +25,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 def pytest_addoption(parser):
     parser.addoption(
         "--device", default=os.environ.get("MINIGRAD_DEVICE", "cpu"),
-        help="device the tests create tensors on: 'cpu' (default) or 'cuda'; "
+        help="device the tests create tensors on: 'cpu' (default), 'cuda', or 'fake' (CuPy's test "
+             "double on NumPy, for the device path without a GPU); "
              "the environment variable MINIGRAD_DEVICE sets the default")
 
 
 def pytest_configure(config):
     from minigrad import backend
-    backend.set_default_device(config.getoption("--device"))
+    device = config.getoption("--device")
+    if device == "fake":
+        # the CuPy test double (tests/fake_cupy.py) plays the GPU: the 'cuda' path runs in CI
+        import fake_cupy
+        backend.set_cuda_module(fake_cupy.fake)
+        device = "cuda"
+    backend.set_default_device(device)
 
 
 def pytest_report_header(config):

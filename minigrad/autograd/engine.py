@@ -117,7 +117,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     g = grads[t._output_nr]
                     if g is not None:
                         t.grad = g if t.grad is None else t.grad + g
-            if all(g is None for g in grads):
+            if not any(g is not None for g in grads):
                 results = (None,) * len(fn.next_edges)
             else:
                 if fn._n_out > 1:
@@ -133,7 +133,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 if edge is None:
                     continue
                 nxt, target, shape, dtype = edge
-                if g is not None:
+                if g is not None and (g.data.shape != shape or g.data.dtype != dtype):
                     g = _fit(g, shape, dtype, fn, i)
                 if nxt is None:
                     if g is not None:

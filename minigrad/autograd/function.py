@@ -62,7 +62,7 @@ class Function:
         Tensor = _Tensor
         ctx = object.__new__(cls)
         data0 = None
-        needs = []
+        wants = False
         for a in args:
             if isinstance(a, Tensor):
                 d = a.data
@@ -72,12 +72,15 @@ class Function:
                     raise RuntimeError(
                         f"{cls.__name__}: expected all tensors on the same device, "
                         f"got {device_of(data0)} and {device_of(d)}")
-                needs.append(a.requires_grad)
-            else:
-                needs.append(False)
+                if a.requires_grad:
+                    wants = True
         enabled = _State.enabled
-        recording = enabled and True in needs
-        ctx.needs_input_grad = tuple(needs) if recording else (False,) * len(needs)
+        recording = wants and enabled
+        if recording:
+            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        else:
+            needs = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
+        ctx.needs_input_grad = needs
         _State.enabled = False      # forward never records; custom forwards may use Tensor ops
         try:
             out = cls.forward(ctx, *args)
@@ -111,6 +114,8 @@ class Function:
 
     # ----- saving what backward needs -----
     def save_for_backward(self, *tensors):
+        if True not in self.needs_input_grad:
+            return                   # nothing will run backward: keep nothing alive
         self._saved = tensors
         self._saved_versions = tuple(None if t is None else t._version[0] for t in tensors)
 
@@ -156,6 +161,9 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
+
+
+_NO_GRADS = [(False,) * n for n in range(8)]
 
 
 def _as_array(o, like):

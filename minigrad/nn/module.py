@@ -121,10 +121,7 @@ class Module:
     def add_module(self, name, module):
         """Add ``module`` as child ``name`` (what ``self.name = module`` does)."""
         _, _, modules = self._registry(name)
-        if not isinstance(name, str):
-            raise TypeError(f"module name should be a string, got {type(name).__name__}")
-        if '.' in name or name == '':
-            raise KeyError(f"module name can't be empty or contain '.', got {name!r}")
+        _check_name('module', name, self)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         if name not in modules:
@@ -143,10 +140,13 @@ class Module:
 
     def __setattr__(self, name, value):
         d = self.__dict__
-        if isinstance(value, Parameter):
-            self.register_parameter(name, value)
-        elif isinstance(value, Module):
-            self.add_module(name, value)
+        if isinstance(value, (Parameter, Module)):
+            self._registry(name)
+            d.pop(name, None)      # a plain attribute of that name is replaced, as in PyTorch
+            if isinstance(value, Parameter):
+                self.register_parameter(name, value)
+            else:
+                self.add_module(name, value)
         elif '_parameters' in d and name in self._parameters:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
@@ -377,9 +377,8 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
-            shape = tuple(getattr(array, 'shape', numpy.shape(array)))
+            array = _as_array(state_dict[key])
+            shape = tuple(array.shape)
             if shape != tuple(target.shape):
                 errors.append(f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, "
                               f"the shape in current model is {tuple(target.shape)}.")
@@ -394,7 +393,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with no_grad():
             for target, array in pairs:
-                array = backend.to_device(_host_or_device(array), target.device)
+                array = backend.to_device(array, target.device)
                 target.copy_(Tensor._make(array.astype(target.dtype, copy=False), False, None, 0))
         return IncompatibleKeys(missing, unexpected)
 
@@ -413,8 +412,11 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _host_or_device(value):
-    """A state-dict value as an array: NumPy/CuPy arrays pass through, numbers and lists become NumPy."""
-    if hasattr(value, 'shape') and hasattr(value, 'dtype') and not isinstance(value, numpy.generic):
+def _as_array(value):
+    """A state-dict value as an array: a Tensor's data, a NumPy or CuPy array as it is, and anything
+    NumPy can read (numbers, lists, a PyTorch CPU tensor) as a NumPy array."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, numpy.ndarray) or backend.get_array_module(value) is not numpy:
         return value
     return numpy.asarray(value)

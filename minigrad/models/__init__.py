@@ -1,0 +1,2 @@
+"""minigrad.models: whole networks built from minigrad.nn, and the tokenizers they read text with."""
+from .gpt import GPT, CharTokenizer, stdlib_text
