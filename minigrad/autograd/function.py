@@ -61,8 +61,9 @@ class Function:
     def apply(cls, *args):
         Tensor = _Tensor
         ctx = object.__new__(cls)
+        enabled = _State.enabled
         data0 = None
-        wants = False
+        needs, edges = [], []
         for a in args:
             if isinstance(a, Tensor):
                 d = a.data
@@ -72,15 +73,17 @@ class Function:
                     raise RuntimeError(
                         f"{cls.__name__}: expected all tensors on the same device, "
                         f"got {device_of(data0)} and {device_of(d)}")
-                if a.requires_grad:
-                    wants = True
-        enabled = _State.enabled
-        recording = wants and enabled
-        if recording:
-            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-        else:
-            needs = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
-        ctx.needs_input_grad = needs
+                if enabled and a.requires_grad:
+                    # the edge to follow backwards: the node that made `a` (and which of its
+                    # outputs `a` is), or the leaf itself; plus a's shape and dtype for checks
+                    fn = a.grad_fn
+                    edges.append((fn, a._output_nr if fn is not None else a, d.shape, d.dtype))
+                    needs.append(True)
+                    continue
+            edges.append(None)
+            needs.append(False)
+        recording = True in needs
+        ctx.needs_input_grad = tuple(needs)
         _State.enabled = False      # forward never records; custom forwards may use Tensor ops
         try:
             out = cls.forward(ctx, *args)
@@ -88,22 +91,21 @@ class Function:
             raise type(e)(f"{cls.__name__}: {e}") from None
         finally:
             _State.enabled = enabled
-        make = Tensor._make
+        node = ctx if recording else None
         if out.__class__ is not tuple:
             if out.__class__ is not data0.__class__:
                 out = _as_array(out, data0)
-            result = make(out, recording, ctx if recording else None, 0)
+            result = object.__new__(Tensor)
+            result.data, result.grad, result.requires_grad = out, None, recording
+            result.grad_fn, result._output_nr, result._version = node, 0, [0]
             results = (result,)
         else:
-            results = tuple(make(_as_array(o, data0), recording, ctx if recording else None, i)
-                            for i, o in enumerate(out))
+            results = tuple(Tensor._make(_as_array(o, data0), recording, node, i) for i, o in enumerate(out))
             result = results
         if cls.is_view:
             results[0]._version = args[0]._version
         if recording:
-            ctx.next_edges = tuple([
-                (a.grad_fn, a._output_nr if a.grad_fn is not None else a, a.data.shape, a.data.dtype)
-                if n else None for a, n in zip(args, needs)])
+            ctx.next_edges = tuple(edges)
             if len(results) > 1:
                 ctx._n_out = len(results)
                 ctx._out_meta = [(r.data.shape, r.data.dtype, get_array_module(r.data)) for r in results]
@@ -117,7 +119,7 @@ class Function:
         if True not in self.needs_input_grad:
             return                   # nothing will run backward: keep nothing alive
         self._saved = tensors
-        self._saved_versions = tuple(None if t is None else t._version[0] for t in tensors)
+        self._saved_versions = tuple([None if t is None else t._version[0] for t in tensors])
 
     @property
     def saved_tensors(self):
@@ -161,9 +163,6 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
-
-
-_NO_GRADS = [(False,) * n for n in range(8)]
 
 
 def _as_array(o, like):

@@ -208,7 +208,7 @@ class Cos(Function):
 
 
 class Tanh(Function):
-    """tanh x;  dx = g (1 - tanh² x)."""
+    """tanh x;  dx = g (1 - tanh² x)  (one ``TanhBackward`` node, not three)."""
     saves_output = True
 
     @staticmethod
@@ -217,8 +217,21 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.saved_output
-        return g * (1 - y * y)
+        return TanhBackward.apply(g, ctx.saved_output)
+
+
+class TanhBackward(Function):
+    """g (1 - y²), the backward of tanh as one op;  dg = gg (1 - y²),  dy = -2 gg g y."""
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return g.data * (1 - y.data * y.data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        return (TanhBackward.apply(gg, y) if ctx.needs_input_grad[0] else None,
+                -2 * gg * g * y if ctx.needs_input_grad[1] else None)
 
 
 class Sigmoid(Function):
@@ -235,8 +248,21 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.saved_output
-        return g * y * (1 - y)
+        return SigmoidBackward.apply(g, ctx.saved_output)
+
+
+class SigmoidBackward(Function):
+    """g y (1 - y), the backward of the sigmoid as one op;  dg = gg y (1 - y),  dy = gg g (1 - 2y)."""
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return g.data * y.data * (1 - y.data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        return (SigmoidBackward.apply(gg, y) if ctx.needs_input_grad[0] else None,
+                gg * g * (1 - 2 * y) if ctx.needs_input_grad[1] else None)
 
 
 class Relu(Function):
