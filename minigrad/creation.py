@@ -77,8 +77,8 @@ def randn(*size, dtype=None, device=None, requires_grad=False):
 
 def randint(low, high=None, size=(), dtype=None, device=None, requires_grad=False):
     """Integers uniformly from [low, high) (``randint(high, size)`` takes low = 0)."""
-    if high is None:
-        low, high = 0, low
+    if high is None or isinstance(high, (tuple, list)):     # randint(high, size), as PyTorch
+        low, high, size = 0, low, (size if high is None else high)
     xp = _xp(device)
     arr = _random.generator(xp).integers(low, high, size=_shape_arg((size,))).astype(dtype or int64)
     return _finish(arr, requires_grad)

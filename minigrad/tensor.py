@@ -653,15 +653,31 @@ class Tensor:
         if p == float('inf'):
             return self.abs().amax(dim, keepdim)
         if p == 2:
-            return (self * self).sum(dim, keepdim).sqrt()
+            # sqrt has an infinite slope at 0; PyTorch's subgradient there is 0: mask both branches
+            sq = (self * self).sum(dim, keepdim)
+            zero = sq == 0
+            return sq.masked_fill(zero, 1).sqrt().masked_fill(zero, 0)
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
     # ----- shape -----
-    def reshape(self, *shape):
+    def reshape(self, *shape, _op='reshape'):
+        """The same elements in a new shape; one size may be -1 (inferred)."""
         shape = _shape_arg(shape)
-        return self if shape == self.shape else S.Reshape.apply(self, shape)
+        if shape == self.shape:
+            return self
+        known = 1
+        for s_ in shape:
+            known *= s_ if s_ != -1 else 1
+        n = self.data.size
+        if shape.count(-1) > 1 or any(s_ < -1 for s_ in shape) or (
+                n != known if -1 not in shape else (known == 0 or n % known)):
+            raise ValueError(f"{_op}: shape {shape} is invalid for a tensor of shape {tuple(self.shape)} "
+                             f"({n} elements)")
+        return S.Reshape.apply(self, shape)
 
-    view = reshape   # minigrad's view never fails on non-contiguous memory (it copies then)
+    def view(self, *shape):
+        """As ``reshape``. Unlike PyTorch's ``view`` it never fails on non-contiguous memory (it copies)."""
+        return self.reshape(*shape, _op='view')
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -811,7 +827,10 @@ class Tensor:
         v = value.to(self.dtype) if isinstance(value, Tensor) else self._scalar(value) \
             if isinstance(value, (numbers.Number, numpy.bool_)) else Tensor(value, dtype=self.dtype, device=self.device)
         if _State.enabled and (self.requires_grad or v.requires_grad):
-            self._check_inplace('setitem')
+            if self._check_inplace('setitem') is not None:
+                raise RuntimeError(
+                    f"setitem: this tensor (shape {tuple(self.shape)}) is a slice of a tensor that requires "
+                    f"grad; index that tensor directly (y[1:][0] = v is y[1] = v)")
             out = I.SetItem.apply(self, v, idx, True)
             self._bump(out)
         else:
@@ -823,10 +842,26 @@ class Tensor:
 
     # ----- in-place -----
     def _check_inplace(self, op):
-        if self.requires_grad and self.grad_fn is None and _State.enabled:
+        """Refuse in-place changes autograd could not follow; return the base tensor whose history
+        must be rewritten when self is a slice of it (``y[1:].add_(1)``), else None."""
+        if not _State.enabled:
+            return None
+        if self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 f"{op}: a leaf tensor that requires grad (shape {tuple(self.shape)}) can't be changed in "
                 f"place while grad is recorded; wrap the update in `with minigrad.no_grad():`")
+        base = getattr(self.grad_fn, 'view_base', None)
+        if base is None or not base.requires_grad:
+            return None
+        if base.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: this tensor (shape {tuple(self.shape)}) is a view of a leaf that requires grad; "
+                f"changing it in place would change the leaf. Use `with minigrad.no_grad():` or clone()")
+        if not (isinstance(self.grad_fn, I.GetItemView) and self.grad_fn.view_of_base):
+            raise RuntimeError(
+                f"{op}: in-place changes are supported on tensors and on slices of them (y[1:].add_(1)), "
+                f"not on other views (shape {tuple(self.shape)}); use an out-of-place op or clone() first")
+        return base
 
     def _bump(self, result):
         """Record an in-place change: new version, and the op that made the new value."""
@@ -835,8 +870,10 @@ class Tensor:
             self.grad_fn, self._output_nr, self.requires_grad = result.grad_fn, result._output_nr, True
 
     def _inplace(self, op, compute):
-        self._check_inplace(op)
-        r = compute()
+        """Overwrite this tensor with ``compute(old)``. While recording, ``old`` is a clone, so the
+        graph keeps the value it needs after the memory is overwritten."""
+        base = self._check_inplace(op)
+        r = compute(self.clone() if _State.enabled and self.requires_grad else self)
         if r.dtype != self.dtype:
             if not numpy.can_cast(r.dtype, self.dtype, 'same_kind'):
                 raise RuntimeError(f"{op}: result type {r.dtype} can't be cast to the tensor's type {self.dtype}")
@@ -844,39 +881,44 @@ class Tensor:
         if r.shape != self.shape:
             raise RuntimeError(f"{op}: the result of shape {tuple(r.shape)} doesn't fit the tensor of shape "
                                f"{tuple(self.shape)}")
+        if base is not None:     # the base's new value: its old value with this slice replaced
+            base._bump(I.SetItem.apply(base, r, self.grad_fn.idx, False))
         try:
             self.data[...] = r.data
         except ValueError as e:
             raise RuntimeError(f"{op}: can't write into this tensor ({e})") from None
         self._bump(r if _State.enabled else None)
+        if base is not None:
+            base._version[0] -= 1          # one change, counted once (base and slice share the counter)
         return self
 
     def add_(self, other, alpha=1):
-        return self._inplace('add_', lambda: self + (other * alpha if alpha != 1 else other))
+        return self._inplace('add_', lambda old: old + (other * alpha if alpha != 1 else other))
 
     def sub_(self, other, alpha=1):
-        return self._inplace('sub_', lambda: self - (other * alpha if alpha != 1 else other))
+        return self._inplace('sub_', lambda old: old - (other * alpha if alpha != 1 else other))
 
     def mul_(self, other):
-        return self._inplace('mul_', lambda: self * other)
+        return self._inplace('mul_', lambda old: old * other)
 
     def div_(self, other):
-        return self._inplace('div_', lambda: self / other)
+        return self._inplace('div_', lambda old: old / other)
 
     def clamp_(self, min=None, max=None):
-        return self._inplace('clamp_', lambda: self.clamp(min, max))
+        return self._inplace('clamp_', lambda old: old.clamp(min, max))
 
     def copy_(self, src):
-        src = src if isinstance(src, Tensor) else Tensor(src, device=self.device)
-        return self._inplace('copy_', lambda: self * 0 + src.to(self.device) if self.requires_grad and _State.enabled
-                             else self._wrap(self._xp.broadcast_to(src.to(self.device).data, self.shape)))
+        """Copy ``src``'s values (broadcast, cast) into this tensor; the gradient flows to ``src``."""
+        src = (src if isinstance(src, Tensor) else Tensor(src, device=self.device)).to(self.device)
+        return self._inplace('copy_', lambda old: old._zeroed() + src)
+
+    def _zeroed(self):
+        """Zeros shaped like self that still hang off the graph (gradient 0); safe if self holds NaN."""
+        return self.masked_fill(self._wrap(self._xp.ones(self.shape, dtype=bool_)), 0)
 
     def _fill_with(self, op, values):
-        """In-place overwrite with constant ``values`` (an array); history keeps a zero gradient."""
-        if _State.enabled and self.requires_grad:
-            every = self._wrap(self._xp.ones(self.shape, dtype=bool_))
-            return self._inplace(op, lambda: self.masked_fill(every, 0) + self._wrap(values))
-        return self._inplace(op, lambda: self._wrap(self._xp.broadcast_to(values, self.shape)))
+        """Overwrite with the constant array ``values``; no gradient flows to the old value."""
+        return self._inplace(op, lambda old: old._zeroed() + self._wrap(values))
 
     def fill_(self, value):
         return self._fill_with('fill_', self._xp.asarray(value, dtype=self.dtype))

@@ -103,7 +103,13 @@ class Function:
             results = tuple(Tensor._make(_as_array(o, data0), recording, node, i) for i, o in enumerate(out))
             result = results
         if cls.is_view:
-            results[0]._version = args[0]._version
+            src = args[0]
+            results[0]._version = src._version
+            if recording:           # remember the tensor that owns the memory, for in-place checks
+                fn0 = src.grad_fn
+                direct = fn0 is None or not fn0.is_view
+                ctx.view_base = src if direct else getattr(fn0, 'view_base', src)
+                ctx.view_of_base = direct
         if recording:
             ctx.next_edges = tuple(edges)
             if len(results) > 1:

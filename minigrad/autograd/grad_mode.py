@@ -32,8 +32,18 @@ class _GradMode(contextlib.ContextDecorator):
 
 
 class no_grad(_GradMode):
-    """Do not record operations: results have ``requires_grad=False``."""
+    """Do not record operations: results have ``requires_grad=False``.
+
+    Use as ``with no_grad():``, ``@no_grad()`` or ``@no_grad``."""
     mode = False
+
+    def __new__(cls, func=None):
+        if func is not None:          # bare decorator: @no_grad
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func=None):
+        pass
 
 
 class enable_grad(_GradMode):

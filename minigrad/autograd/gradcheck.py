@@ -79,13 +79,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     diff = _check_inputs(inputs, 'gradcheck')
     outs, numerical = _numerical_jacobians(fn, inputs, diff, eps)
     for k, out in enumerate(outs):
-        if not out.requires_grad:
-            continue
-        flat_size = out.data.size
-        for r in range(flat_size):
-            seed = out._zeros_like()
-            seed.data[_unravel(r, seed.data.shape)] = 1
-            grads = _grad(out, [inputs[i] for i in diff], seed, retain_graph=True, allow_unused=True)
+        for r in range(out.data.size):
+            if out.requires_grad:
+                seed = out._zeros_like()
+                seed.data[_unravel(r, seed.data.shape)] = 1
+                grads = _grad(out, [inputs[i] for i in diff], seed, retain_graph=True, allow_unused=True)
+            else:                      # an output cut from the graph has a zero analytical gradient
+                grads = [None] * len(diff)
             for i, g in zip(diff, grads):
                 analytical = _host(g) if g is not None else numpy.zeros(inputs[i].data.size)
                 num = numerical[i][k][r]

@@ -34,7 +34,8 @@ class Mul(Function):
     """a * b;  da = g * b, db = g * a."""
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)   # only what backward reads
         return a.data * b.data
 
     @staticmethod
@@ -48,7 +49,7 @@ class Div(Function):
     """a / b;  da = g / b, db = -g * a / b²."""
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a.data / b.data
 
     @staticmethod

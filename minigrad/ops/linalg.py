@@ -9,28 +9,30 @@ from ..backend import get_array_module
 
 
 class MatMul(Function):
+    """Y = A B (NumPy's matmul rules);  dA = G Bᵀ,  dB = Aᵀ G."""
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)   # only what backward reads
+        ctx.a_vector, ctx.b_vector = a.ndim == 1, b.ndim == 1
+        ctx.n = 1 if a.ndim == 1 else a.shape[-2]
+        ctx.m = 1 if b.ndim == 1 else b.shape[-1]
         return get_array_module(a.data).matmul(a.data, b.data)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        A = a.unsqueeze(0) if a.ndim == 1 else a
-        B = b.unsqueeze(-1) if b.ndim == 1 else b
-        if a.ndim == 1:
-            g = g.unsqueeze(-2)
-        if b.ndim == 1:
-            g = g.unsqueeze(-1)
+        # the gradient as the product of the matrix forms would have it: (..., n, m)
+        batch = g.shape[:g.ndim - (not ctx.a_vector) - (not ctx.b_vector)]
+        G = g.reshape(batch + (ctx.n, ctx.m))
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = g @ B.mT
-            if a.ndim == 1:
-                ga = ga.squeeze(-2)
+            B = b.unsqueeze(-1) if ctx.b_vector else b
+            ga = G @ B.mT                   # (..., 1, k) for a vector a: the engine sums it to (k,)
         if ctx.needs_input_grad[1]:
-            gb = A.mT @ g
-            if b.ndim == 1:
+            A = a.unsqueeze(0) if ctx.a_vector else a
+            gb = A.mT @ G
+            if ctx.b_vector:
                 gb = gb.squeeze(-1)
         return ga, gb
 
@@ -61,16 +63,14 @@ def parse_einsum(equation, shapes):
     else:
         letters = ''.join(inputs)
         output = ell + ''.join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
-    for t in inputs:
-        if len(set(t)) != len(t):
-            raise ValueError(f"einsum: a letter repeated within one operand ({t!r}, a diagonal) is not supported")
     return inputs, output
 
 
 class Einsum(Function):
     """Einstein summation. The gradient of operand i is another einsum: the output gradient
     contracted with every other operand, written out in operand i's subscripts. Letters that only
-    operand i has (summed away) are restored by broadcasting.
+    operand i has (summed away) are restored by broadcasting, and a letter repeated within
+    operand i (a diagonal, as in 'ii->i') by a mask that is 1 on that diagonal.
     """
     @staticmethod
     def forward(ctx, equation, *operands):
@@ -82,19 +82,36 @@ class Einsum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from_ops = ctx.saved_tensors
+        operands = ctx.saved_tensors
         grads = [None]
-        for i, (sub, x) in enumerate(zip(ctx.inputs, from_ops)):
+        for i, (sub, x) in enumerate(zip(ctx.inputs, operands)):
             if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
                 continue
             others = [s for j, s in enumerate(ctx.inputs) if j != i]
             known = set(ctx.output).union(*others)
-            kept = ''.join(c for c in sub if c in known)
+            kept = ''.join(c for c in dict.fromkeys(sub) if c in known)
             spec = ','.join([ctx.output] + others) + '->' + kept
-            gi = Einsum.apply(spec, g, *[t for j, t in enumerate(from_ops) if j != i])
+            gi = Einsum.apply(spec, g, *[t for j, t in enumerate(operands) if j != i])
             if kept != sub:
-                shape = [x.shape[sub.index(c)] if c in kept else 1 for c in sub]
+                first = [sub.index(c) == p for p, c in enumerate(sub)]
+                shape = [x.shape[p] if first[p] and c in kept else 1 for p, c in enumerate(sub)]
                 gi = gi.reshape(shape).expand(x.shape)
+                if not all(first):
+                    gi = gi * _diagonal_mask(x, sub)
             grads.append(gi)
         return tuple(grads)
+
+
+def _diagonal_mask(x, sub):
+    """1 where every repeated letter of ``sub`` takes the same index, else 0 (shape of x)."""
+    xp = get_array_module(x.data)
+    mask = xp.ones(x.shape, dtype=x.data.dtype)
+    for p, c in enumerate(sub):
+        p0 = sub.index(c)
+        if p0 != p:
+            shape = [1] * len(sub)
+            shape[p0] = shape[p] = x.shape[p]
+            eye = xp.eye(x.shape[p], dtype=x.data.dtype)
+            mask = mask * (eye if p0 < p else eye.T).reshape(shape)
+    return x._wrap(mask)

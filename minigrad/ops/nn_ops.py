@@ -1,10 +1,16 @@
-"""Neural-network primitives with hand-written backward passes (softmax, losses, normalisation).
+"""Neural-network primitives with hand-written backward passes: softmax, GELU (and the erf it
+needs), cross-entropy, layer/batch normalisation, embedding lookup, binary cross-entropy.
 
 These are single graph nodes rather than chains of small ops: fewer nodes is faster, and a
-fused formula (``softmax - onehot`` for cross-entropy) is numerically safer.
+fused formula (``softmax - onehot`` for cross-entropy) is numerically safer. Each backward is
+written with Tensor ops, so it can itself be differentiated (double backward).
 """
+import math
+
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..backend import get_array_module
+from .index import IndexAdd
 
 
 class Softmax(Function):
@@ -43,3 +49,299 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         y = ctx.saved_output
         return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+
+
+# ---------------------------------------------------------------------------------------------
+# erf and GELU
+# ---------------------------------------------------------------------------------------------
+# NumPy has no erf, so we evaluate it ourselves, to float64 accuracy (|error| < 4e-16 against
+# math.erf). Two smooth pieces, each a polynomial in a variable s that runs over [-1, 1]:
+#   |x| < 2.5:  erf(x) = x · P(s),              s = x² / 3.125 - 1
+#   |x| ≥ 2.5:  erf(x) = 1 - e^(-x²) / x · Q(s), s mapped from v = 1/x² ∈ [1/36, 1/6.25]
+# P and Q are Chebyshev fits (mpmath.chebyfit, 50 digits) of erf(x)/x and x·e^(x²)·erfc(x),
+# rewritten in powers of s, highest first. Beyond |x| = 6, erfc(x) < 2e-17 and erf(x) rounds to ±1.
+_ERF_SMALL = (
+    -3.44732822917601e-11, 2.2518517396985148e-10, -1.228825755821233e-09, 7.160779700042912e-09,
+    -3.982683527025826e-08, 2.0735680926321693e-07, -1.0142314261310453e-06, 4.64570226125022e-06,
+    -1.9836007693966383e-05, 7.856394302723769e-05, -0.00028706944000989835, 0.0009617886854193204,
+    -0.0029345002027633934, 0.008093207921745843, -0.02002232721003968, 0.04413629321275684,
+    -0.08646495074651875, 0.1521734883242531, -0.25454123502265913, 0.5586599906120295)
+_ERF_LARGE = (
+    1.0835074000156798e-10, -3.9336378265876834e-10, 1.136318450477682e-09, -4.627225777260849e-09,
+    2.035953475238529e-08, -9.314657646986476e-08, 4.6095933098899257e-07, -2.516647854968122e-06,
+    1.555933157184463e-05, -0.00011365586043815785, 0.0010571227663475102, -0.01470547764971812,
+    0.5407644938165878)
+_ERF_CUT, _ERF_FAR = 2.5, 6.0
+
+
+def _horner(coefficients, s):
+    """Σ c_k s^(n-k) evaluated as (((c_0 s + c_1) s + c_2) s + ...), in place."""
+    p = s * coefficients[0]
+    for c in coefficients[1:-1]:
+        p += c
+        p *= s
+    p += coefficients[-1]
+    return p
+
+
+def erf_array(x):
+    """erf(x) = 2/√π ∫₀ˣ e^(-t²) dt of a float array, elementwise (see the fit described above)."""
+    xp = get_array_module(x)
+    ax = xp.abs(x)
+    a = xp.minimum(ax, _ERF_CUT)
+    small = x * _horner(_ERF_SMALL, a * a * (2 / _ERF_CUT ** 2) - 1)
+    b = xp.clip(ax, _ERF_CUT, _ERF_FAR)             # clipped, so nothing overflows for huge |x|
+    v_lo, v_hi = 1 / _ERF_FAR ** 2, 1 / _ERF_CUT ** 2
+    s = (1 / (b * b) - v_lo) * (2 / (v_hi - v_lo)) - 1
+    large = xp.copysign(1 - xp.exp(-(b * b)) / b * _horner(_ERF_LARGE, s), x)
+    return xp.where(ax < _ERF_CUT, small, large)
+
+
+class Erf(Function):
+    """erf(x);  dx = g · 2/√π · e^(-x²)."""
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return erf_array(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * (-(x * x)).exp() * (2 / math.sqrt(math.pi))
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+class Gelu(Function):
+    """GELU(x) = x · Φ(x), Φ the standard normal CDF = (1 + erf(x/√2)) / 2.
+
+    approximate='tanh' (GPT-2's form): Φ(x) ≈ (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2.
+    Backward: dx = g · (Φ(x) + x · Φ'(x)), with Φ' = e^(-x²/2)/√(2π) for the exact form and
+    the derivative of the tanh formula for the approximation.
+    """
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        xp = get_array_module(x.data)
+        d = x.data
+        if approximate == 'tanh':
+            cdf = (1 + xp.tanh(_SQRT_2_OVER_PI * (d + _GELU_CUBIC * d * d * d))) * 0.5
+        else:
+            cdf = (1 + erf_array(d * (1 / math.sqrt(2)))) * 0.5
+        return d * cdf
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        if ctx.approximate == 'tanh':
+            t = (_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)).tanh()
+            slope = (1 + t) * 0.5 + x * (1 - t * t) * (0.5 * _SQRT_2_OVER_PI) * (1 + 3 * _GELU_CUBIC * x * x)
+        else:
+            cdf = (1 + Erf.apply(x * (1 / math.sqrt(2)))) * 0.5
+            slope = cdf + x * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+        return g * slope, None
+
+
+class Softplus(Function):
+    """softplus(x) = log(1 + e^(βx)) / β, computed as max(z, 0) + log1p(e^(-|z|)) with z = βx so it
+    never overflows; where βx > threshold it is x itself (as PyTorch).  dx = g · σ(βx) (1 there)."""
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        xp = get_array_module(x.data)
+        z = x.data * beta
+        out = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+        return xp.where(z > threshold, x.data, out)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        z = x * ctx.beta
+        return g * z.sigmoid().masked_fill(z > ctx.threshold, 1.0), None, None
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-entropy
+# ---------------------------------------------------------------------------------------------
+class ClassTarget:
+    """Integer class targets seen as target *distributions*, without building the dense matrix.
+
+    For sample n with class y_n, class weights w and label smoothing ε over C classes, the target
+    row is  a_n = valid_n · ((1 - ε) · w[y_n] · onehot(y_n) + ε/C · w),  valid_n = (y_n != ignore_index).
+    ``index`` holds y_n (ignored entries replaced by 0 so they can still index), ``coef`` the
+    per-sample factor valid_n (1 - ε) w[y_n], ``smooth`` the row ε/C · w (or None when ε = 0).
+    """
+
+    def __init__(self, index, valid, coef, smooth, dim):
+        self.index, self.valid, self.coef, self.smooth, self.dim = index, valid, coef, smooth, dim
+
+    def dot(self, logp):
+        """Σ_c a_nc · logp_nc for every sample n (the class axis ``dim`` summed away)."""
+        xp = get_array_module(logp)
+        picked = xp.take_along_axis(logp, xp.expand_dims(self.index, self.dim), axis=self.dim)
+        out = self.coef * picked.squeeze(self.dim)
+        if self.smooth is not None:
+            out = out + self.valid * (logp * self.smooth).sum(axis=self.dim)
+        return out
+
+    def dense(self, like):
+        """The target rows a as an array shaped like the logits ``like``."""
+        xp = get_array_module(like)
+        classes = xp.arange(like.shape[self.dim]).reshape((-1,) + (1,) * (like.ndim - self.dim - 1))
+        onehot = xp.expand_dims(self.index, self.dim) == classes
+        a = onehot * xp.expand_dims(self.coef, self.dim)
+        if self.smooth is not None:
+            a = a + xp.expand_dims(self.valid, self.dim) * self.smooth
+        return a.astype(like.dtype, copy=False)
+
+
+class CrossEntropy(Function):
+    """Cross-entropy of logits x against target rows a, fused with log-softmax into one node.
+
+    loss_n = -Σ_c a_nc · log softmax(x_n)_c,   log softmax(x)_c = x_c - max x - log Σ_k e^(x_k - max x),
+    reduced by ``scale``: the loss is Σ_n loss_n · scale (mean: scale = 1/denominator), or the
+    per-sample losses for reduction='none' (scale = None).
+    ``target`` is a ``ClassTarget`` (integer classes) or a Tensor of target rows (probabilities).
+    Backward: dx = (softmax(x) · Σ_c a_nc - a) · g; for a one-hot row that is softmax - onehot.
+    Subtracting the max keeps every exponent ≤ 0, so logits of ±1e4 give finite losses and gradients.
+    """
+    @staticmethod
+    def forward(ctx, x, target, dim, scale):
+        xp = get_array_module(x.data)
+        ctx.save_for_backward(x, target if not isinstance(target, ClassTarget) else None)
+        ctx.target, ctx.dim, ctx.scale = target, dim, scale
+        shifted = x.data - x.data.max(axis=dim, keepdims=True)
+        logp = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        per_sample = -(target.dot(logp) if isinstance(target, ClassTarget)
+                       else (logp * target.data).sum(axis=dim))
+        if scale is None:
+            return per_sample
+        return per_sample.sum() * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        x, target = ctx.saved_tensors
+        dim = ctx.dim
+        if target is None:
+            target = x._wrap(ctx.target.dense(x.data))
+        g = g.unsqueeze(dim) if ctx.scale is None else g * ctx.scale
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            gx = (Softmax.apply(x, dim) * target.sum(dim, keepdim=True) - target) * g
+        if ctx.needs_input_grad[1]:
+            gt = -LogSoftmax.apply(x, dim) * g
+        return gx, gt, None, None
+
+
+# ---------------------------------------------------------------------------------------------
+# normalisation
+# ---------------------------------------------------------------------------------------------
+def _moments(x, dims, eps):
+    """Mean and 1/√(var + eps) of x over ``dims`` (biased variance), both keeping the reduced dims."""
+    mean = x.mean(dims, keepdim=True)
+    centred = x - mean
+    return mean, ((centred * centred).mean(dims, keepdim=True) + eps).rsqrt()
+
+
+class Normalize(Function):
+    """y = (x - mean) / √(var + eps) · w + b, statistics over ``dims``: LayerNorm and training-mode
+    BatchNorm as one node. ``view`` is the shape w and b take to broadcast against x.
+
+    With x̂ = (x - mean) · rstd and N the number of elements in each normalised group, backward is
+        dx̂ = g · w,    dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),
+        dw = Σ g · x̂,  db = Σ g   (sums over the axes w is broadcast along).
+    The two means are what the statistics contribute: shifting all x moves the mean, scaling them
+    moves the variance, and neither changes x̂.
+    """
+    @staticmethod
+    def forward(ctx, x, weight, bias, dims, view, eps):
+        mean, rstd = _moments(x, dims, eps)
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.rstd, ctx.dims, ctx.view, ctx.eps = mean, rstd, dims, view, eps
+        ctx.bias_shape = None if bias is None else bias.shape
+        y = (x - mean) * rstd
+        if weight is not None:
+            y = y * weight.reshape(view)
+        if bias is not None:
+            y = y + bias.reshape(view)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        dims, view = ctx.dims, ctx.view
+        if is_grad_enabled():        # double backward: the statistics must be functions of x here
+            mean, rstd = _moments(x, dims, ctx.eps)
+        else:
+            mean, rstd = ctx.mean, ctx.rstd
+        xhat = (x - mean) * rstd
+        lead = x.ndim - len(view)
+        broadcast_axes = tuple(i for i in range(x.ndim) if i < lead or view[i - lead] == 1)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if need_x:
+            gxhat = g * weight.reshape(view) if weight is not None else g
+            gx = rstd * (gxhat - gxhat.mean(dims, keepdim=True)
+                         - xhat * (gxhat * xhat).mean(dims, keepdim=True))
+        if need_w:
+            gw = (g * xhat).sum(broadcast_axes).reshape(weight.shape)
+        if need_b:
+            gb = g.sum(broadcast_axes).reshape(ctx.bias_shape)
+        return gx, gw, gb, None, None, None
+
+
+# ---------------------------------------------------------------------------------------------
+# embedding and binary cross-entropy
+# ---------------------------------------------------------------------------------------------
+class Embedding(Function):
+    """y = weight[index]: one row of the table per index.
+
+    Backward scatter-adds each output row's gradient into the row it came from (a row used twice
+    gets the sum); rows equal to ``padding_idx`` get no gradient, so the padding vector stays fixed.
+    """
+    @staticmethod
+    def forward(ctx, weight, index, padding_idx):
+        ctx.shape, ctx.index, ctx.padding_idx = weight.shape, index, padding_idx
+        return weight.data[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.padding_idx is not None:
+            keep = g._wrap(get_array_module(ctx.index).expand_dims(ctx.index != ctx.padding_idx, -1))
+            g = g * keep
+        return IndexAdd.apply(g, ctx.shape, (ctx.index,)), None, None
+
+
+_LOG_FLOOR = -100.0    # PyTorch clamps log(x) and log(1 - x) at -100, so a saturated input gives 100, not inf
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(y · log x + (1 - y) · log(1 - x)) elementwise, for probabilities x ∈ [0, 1].
+
+    Both logs are clamped at -100, so x = 0 or 1 (a saturated sigmoid) gives a finite loss.
+    Backward: dx = g · (x - y) / max(x (1 - x), 1e-12),  dy = g · (log(1 - x) - log x).
+    """
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = get_array_module(x.data)
+        ctx.save_for_backward(x, y)
+        tiny = math.exp(_LOG_FLOOR)
+        log_x = xp.maximum(xp.log(xp.maximum(x.data, tiny)), _LOG_FLOOR)
+        log_1mx = xp.maximum(xp.log(xp.maximum(1 - x.data, tiny)), _LOG_FLOOR)
+        return -(y.data * log_x + (1 - y.data) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = g * (x - y) / (x * (1 - x)).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:
+            tiny = math.exp(_LOG_FLOOR)
+            gy = g * ((1 - x).clamp(min=tiny).log().clamp(min=_LOG_FLOOR)
+                      - x.clamp(min=tiny).log().clamp(min=_LOG_FLOOR))
+        return gx, gy

@@ -83,11 +83,12 @@ class AMin(AMax):
 
 
 class Prod(Function):
-    """y = Π x over dims.
+    """y = Π x over dims;  dx_i = g · Π_{j≠i} x_j.
 
-    dx_i = g · Π_{j≠i} x_j. Dividing y by x_i fails at zeros, so the product of the *other*
-    elements is rebuilt from the product of the non-zero ones and the count of zeros:
-    with one zero, only that element gets a gradient; with two or more, none does.
+    Without zeros, Π_{j≠i} x_j = y / x_i. Division fails at a zero, so then the product of the
+    others is taken directly: each element's row of the n reduced values, with itself replaced
+    by 1 (n² values: fine for the small products this is used on), multiplied out by ``prod``
+    again, which keeps the formula differentiable to any order.
     """
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -98,10 +99,20 @@ class Prod(Function):
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
-        dims, shape = ctx.dims, x.shape
-        zero = x == 0
-        nonzero_prod = x.masked_fill(zero, 1).prod(dims, keepdim=True)
-        zeros = zero.sum(dims, keepdim=True)
-        others = (x.masked_fill(zero, 1).reciprocal() * nonzero_prod * (zeros == 0)
-                  + nonzero_prod * zero * (zeros == 1))
-        return _spread(g, shape, dims, ctx.keepdim) * others, None, None
+        dims = ctx.dims if ctx.dims is not None else tuple(range(x.ndim))
+        g = _spread(g, x.shape, ctx.dims, ctx.keepdim)
+        if not (x.data == 0).any():
+            return g * x.prod(ctx.dims, keepdim=True) / x, None, None
+        kept = tuple(d for d in range(x.ndim) if d not in dims)
+        order = kept + dims
+        moved = x.permute(*order) if x.ndim else x
+        lead = moved.shape[:len(kept)]
+        n = x.numel() // max(1, _size(lead))
+        rows = moved.reshape(lead + (1, n)).expand(lead + (n, n))
+        xp = get_array_module(x.data)
+        others = rows.masked_fill(x._wrap(xp.eye(n, dtype=bool)), 1).prod(-1)
+        inverse = [0] * len(order)
+        for i, d in enumerate(order):
+            inverse[d] = i
+        others = others.reshape(moved.shape)
+        return g * (others.permute(*inverse) if x.ndim else others), None, None
