@@ -811,9 +811,7 @@ class Tensor:
             if hasattr(k, 'dtype') and hasattr(k, 'shape'):
                 if k.dtype.kind not in 'biu':
                     raise IndexError(f"index: tensors used as indices must be integer or bool, got {k.dtype}")
-                if backend.device_of(k) != self.device:
-                    raise RuntimeError(f"index: the index is on {backend.device_of(k)} and the tensor on "
-                                       f"{self.device}")
+                k = backend.to_device(k, self.device)       # a host index works on a GPU tensor, as PyTorch
                 advanced = True
             out.append(k)
         return tuple(out), advanced
