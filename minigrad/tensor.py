@@ -783,6 +783,17 @@ class Tensor:
         size = self.shape[self._dim(dim, 'chunk')]
         return self.split(max(1, -(-size // chunks)), dim)
 
+    def unbind(self, dim=0):
+        """The slices along ``dim`` as a tuple, without that dim (one graph node for all of them)."""
+        d = self._dim(dim, 'unbind')
+        if self.ndim == 0:
+            raise IndexError("unbind: a 0-d tensor has no dimension to unbind")
+        out = S.Unbind.apply(self, d)
+        return out if isinstance(out, tuple) else (out,)
+
+    def _stack(self, tensors, dim):
+        return stack(tensors, dim)
+
     def gather(self, dim, index):
         """out[i][j] = self[index[i][j]][j] for dim=0 (and likewise for other dims), as PyTorch."""
         d = self._dim(dim, 'gather')

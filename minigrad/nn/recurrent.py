@@ -31,7 +31,8 @@ import math
 import warnings
 
 from ..backend import get_array_module
-from ..tensor import Tensor, cat, stack
+from ..creation import empty
+from ..tensor import Tensor, cat, float32, stack
 from . import init
 from .module import Module, Parameter
 
@@ -44,36 +45,36 @@ def _zeros(shape, like):
 
 
 def _new_parameter(shape, device, dtype):
-    from .. import empty, float32     # minigrad's top level imports nn: look it up at call time
     return Parameter(empty(*shape, dtype=dtype or float32, device=device))
 
 
 # ---- one time step of each kind; shared by the cells and the multi-layer modules ----
-# ``x_part`` is W_ih x_t (+ biases), ``w_hh_t`` is W_hhᵀ, so W_hh h = h @ w_hh_t.
+# ``x_part`` is W_ih x_t + b_ih (+ b_hh for RNN and LSTM, which add both biases before any gate,
+# so they are folded in once for all steps); ``w_hh_t`` is W_hhᵀ, so W_hh h = h @ w_hh_t.
 
-def _rnn_step(x_part, h, w_hh_t, b_hh, mode):
+def _gates(pre, n):
+    """The n gate blocks of a pre-activation (..., n·hidden), in order (PyTorch's layout)."""
+    return pre.reshape(pre.shape[:-1] + (n, -1)).unbind(pre.ndim - 1)
+
+
+def _rnn_step(x_part, h, w_hh_t, mode):
     pre = x_part + h @ w_hh_t
-    if b_hh is not None:
-        pre = pre + b_hh
     return pre.tanh() if mode == 'RNN_TANH' else pre.relu()
 
 
-def _lstm_step(x_part, state, w_hh_t, b_hh):
+def _lstm_step(x_part, state, w_hh_t):
     h, c = state
-    pre = x_part + h @ w_hh_t
-    if b_hh is not None:
-        pre = pre + b_hh
-    i, f, g, o = pre.chunk(4, dim=-1)
+    i, f, g, o = _gates(x_part + h @ w_hh_t, 4)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return o.sigmoid() * c.tanh(), c
 
 
 def _gru_step(x_part, h, w_hh_t, b_hh):
     h_part = h @ w_hh_t
-    if b_hh is not None:        # b_hn stays inside the reset gate's product, so it is not folded into x_part
+    if b_hh is not None:        # b_hn must stay inside the reset gate's product: not folded into x_part
         h_part = h_part + b_hh
-    x_r, x_z, x_n = x_part.chunk(3, dim=-1)
-    h_r, h_z, h_n = h_part.chunk(3, dim=-1)
+    x_r, x_z, x_n = _gates(x_part, 3)
+    h_r, h_z, h_n = _gates(h_part, 3)
     r = (x_r + h_r).sigmoid()
     z = (x_z + h_z).sigmoid()
     n = (x_n + r * h_n).tanh()
@@ -81,18 +82,38 @@ def _gru_step(x_part, h, w_hh_t, b_hh):
 
 
 def _step(mode, x_part, state, w_hh_t, b_hh):
+    """One step of any kind; ``b_hh`` is only read by the GRU (the others have it in x_part)."""
     if mode == 'LSTM':
-        return _lstm_step(x_part, state, w_hh_t, b_hh)
+        return _lstm_step(x_part, state, w_hh_t)
     if mode == 'GRU':
         return _gru_step(x_part, state, w_hh_t, b_hh)
-    return _rnn_step(x_part, state, w_hh_t, b_hh, mode)
+    return _rnn_step(x_part, state, w_hh_t, mode)
 
 
-def _check_hidden(op, name, h, expected):
+def _input_part(mode, x, w_ih, b_ih, b_hh):
+    """W_ih x + b_ih (+ b_hh except for the GRU) for a 2-d x: every row at once, one matmul."""
+    part = x @ w_ih.T
+    if b_ih is not None:
+        part = part + b_ih
+        if mode != 'GRU':
+            part = part + b_hh
+    return part
+
+
+def _check_hidden(op, name, h, expected, dtype):
     if not isinstance(h, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(h).__name__}")
     if tuple(h.shape) != tuple(expected):
         raise ValueError(f"{op}: expected {name} of shape {tuple(expected)}, got {tuple(h.shape)}")
+    if h.dtype != dtype:
+        raise TypeError(f"{op}: expected {name} of dtype {dtype} like the input, got {h.dtype}")
+
+
+def _check_dtype(op, input, weight):
+    """A float32 layer must not silently compute in float64 (or the reverse)."""
+    if input.dtype != weight.dtype:
+        raise TypeError(f"{op}: input is {input.dtype} but the layer's parameters are {weight.dtype}; "
+                        f"convert one of them (module.to(dtype) or input.to(dtype))")
 
 
 # ----------------------------------------------------------------------------------------
@@ -124,6 +145,7 @@ class _CellBase(Module):
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
             raise ValueError(f"{op}: expected input of shape (batch, {self.input_size}) or ({self.input_size},) "
                              f"(input_size={self.input_size}), got {tuple(input.shape)}")
+        _check_dtype(op, input, self.weight_ih)
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
         shape = (x.shape[0], self.hidden_size)
@@ -131,20 +153,15 @@ class _CellBase(Module):
         if hx is None:
             state = tuple(_zeros(shape, x) for _ in names)
         else:
+            if self.mode == 'LSTM' and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+                raise ValueError(f"{op}: expected hx to be a pair (h, c), got {type(hx).__name__}")
             state = tuple(hx) if self.mode == 'LSTM' else (hx,)
-            if len(state) != len(names):
-                raise ValueError(f"{op}: expected hx to be a pair (h, c), got {len(state)} tensors")
             for name, h in zip(names, state):
-                _check_hidden(op, name, h, shape if batched else shape[1:])
+                _check_hidden(op, name, h, shape if batched else shape[1:], x.dtype)
             if not batched:
                 state = tuple(h.unsqueeze(0) for h in state)
-        x_part = x @ self.weight_ih.T
-        b_hh = self.bias_hh
-        if self.bias:
-            x_part = x_part + self.bias_ih
-            if self.mode != 'GRU':              # both biases are added before any gate: fold them
-                x_part, b_hh = x_part + b_hh, None
-        out = _step(self.mode, x_part, state if self.mode == 'LSTM' else state[0], self.weight_hh.T, b_hh)
+        x_part = _input_part(self.mode, x, self.weight_ih, self.bias_ih, self.bias_hh)
+        out = _step(self.mode, x_part, state if self.mode == 'LSTM' else state[0], self.weight_hh.T, self.bias_hh)
         if batched:
             return out
         return tuple(t.squeeze(0) for t in out) if self.mode == 'LSTM' else out.squeeze(0)
@@ -239,28 +256,25 @@ class _RNNBase(Module):
 
     def _initial_state(self, op, hx, x, batched):
         """``hx`` checked and shaped ``(layers·directions, batch, hidden)``; zeros when None."""
-        n_states = 2 if self.mode == 'LSTM' else 1
         names = ('h_0', 'c_0') if self.mode == 'LSTM' else ('h_0',)
         shape = (self.num_layers * (2 if self.bidirectional else 1), x.shape[1], self.hidden_size)
         if hx is None:
-            return tuple(_zeros(shape, x) for _ in range(n_states))
+            return tuple(_zeros(shape, x) for _ in names)
+        if self.mode == 'LSTM' and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise ValueError(f"{op}: expected hx to be a pair (h_0, c_0), got {type(hx).__name__}")
         states = tuple(hx) if self.mode == 'LSTM' else (hx,)
-        if len(states) != n_states:
-            raise ValueError(f"{op}: expected hx to be a pair (h_0, c_0), got {len(states)} tensors")
         for name, h in zip(names, states):
-            _check_hidden(op, name, h, shape if batched else (shape[0], shape[2]))
+            _check_hidden(op, name, h, shape if batched else (shape[0], shape[2]), x.dtype)
         return states if batched else tuple(h.unsqueeze(1) for h in states)
 
     def _run_direction(self, x, state, layer, direction):
         """One layer in one direction over the whole sequence x (seq, batch, features)."""
         w_ih, w_hh, b_ih, b_hh = self._layer_parameters(layer, direction)
-        proj = x @ w_ih.T                    # every time step's input projection: one matmul
-        if b_ih is not None:
-            proj = proj + b_ih
-            if self.mode != 'GRU':           # both biases are added before any gate: fold them
-                proj, b_hh = proj + b_hh, None
+        seq_len, batch, features = x.shape
+        # every time step's input projection at once: one (seq·batch, features) @ (features, gates) matmul
+        proj = _input_part(self.mode, x.reshape(seq_len * batch, features), w_ih, b_ih, b_hh)
+        proj = proj.reshape(seq_len, batch, -1).unbind(0)
         w_hh_t = w_hh.T
-        seq_len = x.shape[0]
         outputs = [None] * seq_len
         for t in (reversed(range(seq_len)) if direction else range(seq_len)):
             state = _step(self.mode, proj[t], state, w_hh_t, b_hh)
@@ -274,9 +288,12 @@ class _RNNBase(Module):
             raise ValueError(f"{op}: expected a 3-d input (seq, batch, features), (batch, seq, features) with "
                              f"batch_first, or a 2-d unbatched (seq, features), got {shape}")
         batched = input.ndim == 3
+        if input.shape[1 if batched and self.batch_first else 0] == 0:
+            raise ValueError(f"{op}: expected a sequence of at least one step, got input of shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
             raise ValueError(f"{op}: layer 0 expects input_size={self.input_size} features in the last dimension, "
                              f"got input of shape {tuple(input.shape)}")
+        _check_dtype(op, input, self.weight_ih_l0)
         if batched:
             x = input.transpose(0, 1) if self.batch_first else input
         else:

@@ -19,7 +19,7 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return IndexAdd.apply(g, ctx.shape, ctx.idx), None
+        return IndexAdd.apply(g, ctx.shape, ctx.idx, ctx.is_view), None
 
 
 class GetItemView(GetItem):
@@ -28,18 +28,25 @@ class GetItemView(GetItem):
 
 
 class IndexAdd(Function):
-    """A zero tensor of ``shape`` with g added at ``idx`` (repeats accumulate);  dg = dy[idx]."""
+    """A zero tensor of ``shape`` with g added at ``idx``;  dg = dy[idx].
+
+    Integer-array indices may repeat, and repeats must accumulate (``scatter_add``); a basic
+    index (slices) names each element once, so a plain assignment does.
+    """
     @staticmethod
-    def forward(ctx, g, shape, idx):
-        ctx.idx = idx
+    def forward(ctx, g, shape, idx, basic):
+        ctx.idx, ctx.basic = idx, basic
         xp = get_array_module(g.data)
         out = xp.zeros(shape, dtype=g.data.dtype)
-        scatter_add(out, idx, g.data)
+        if basic:
+            out[idx] = g.data
+        else:
+            scatter_add(out, idx, g.data)
         return out
 
     @staticmethod
     def backward(ctx, gg):
-        return gg[ctx.idx], None, None
+        return gg[ctx.idx], None, None, None
 
 
 class SetItem(Function):

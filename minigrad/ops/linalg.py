@@ -14,7 +14,7 @@ class MatMul(Function):
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)   # only what backward reads
-        ctx.a_vector, ctx.b_vector = a.ndim == 1, b.ndim == 1
+        ctx.a_vector, ctx.b_vector, ctx.b_matrix = a.ndim == 1, b.ndim == 1, b.ndim == 2
         ctx.n = 1 if a.ndim == 1 else a.shape[-2]
         ctx.m = 1 if b.ndim == 1 else b.shape[-1]
         return get_array_module(a.data).matmul(a.data, b.data)
@@ -31,7 +31,12 @@ class MatMul(Function):
             ga = G @ B.mT                   # (..., 1, k) for a vector a: the engine sums it to (k,)
         if ctx.needs_input_grad[1]:
             A = a.unsqueeze(0) if ctx.a_vector else a
-            gb = A.mT @ G
+            if A.ndim > 2 and ctx.b_matrix:
+                # a batch of inputs times one weight matrix (a Linear layer on a sequence): fold the
+                # batch into the rows, one (k, rows) @ (rows, m) product instead of a stack of them
+                gb = A.reshape(-1, A.shape[-1]).mT @ G.reshape(-1, ctx.m)
+            else:
+                gb = A.mT @ G
             if ctx.b_vector:
                 gb = gb.squeeze(-1)
         return ga, gb

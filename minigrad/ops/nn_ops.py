@@ -87,14 +87,20 @@ def _horner(coefficients, s):
 def erf_array(x):
     """erf(x) = 2/√π ∫₀ˣ e^(-t²) dt of a float array, elementwise (see the fit described above)."""
     xp = get_array_module(x)
-    ax = xp.abs(x)
-    a = xp.minimum(ax, _ERF_CUT)
-    small = x * _horner(_ERF_SMALL, a * a * (2 / _ERF_CUT ** 2) - 1)
-    b = xp.clip(ax, _ERF_CUT, _ERF_FAR)             # clipped, so nothing overflows for huge |x|
-    v_lo, v_hi = 1 / _ERF_FAR ** 2, 1 / _ERF_CUT ** 2
-    s = (1 / (b * b) - v_lo) * (2 / (v_hi - v_lo)) - 1
-    large = xp.copysign(1 - xp.exp(-(b * b)) / b * _horner(_ERF_LARGE, s), x)
-    return xp.where(ax < _ERF_CUT, small, large)
+    shape, x = x.shape, x.reshape(-1)        # 1-d, so that a 0-d input still gives an array to write into
+    a = xp.minimum(xp.abs(x), _ERF_CUT)
+    s = a * a
+    s *= 2 / _ERF_CUT ** 2
+    s -= 1
+    out = x * _horner(_ERF_SMALL, s)
+    far = xp.abs(x) >= _ERF_CUT
+    if far.any():            # usually few elements: evaluate the tail formula on those alone
+        xf = x[far]
+        b = xp.minimum(xp.abs(xf), _ERF_FAR)          # clipped, so nothing overflows for huge |x|
+        v_lo, v_hi = 1 / _ERF_FAR ** 2, 1 / _ERF_CUT ** 2
+        s = (1 / (b * b) - v_lo) * (2 / (v_hi - v_lo)) - 1
+        out[far] = xp.copysign(1 - xp.exp(-(b * b)) / b * _horner(_ERF_LARGE, s), xf)
+    return out.reshape(shape)
 
 
 class Erf(Function):
@@ -114,35 +120,38 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _GELU_CUBIC = 0.044715
 
 
+def _gelu_cdf(x, approximate):
+    """Φ(x) as a Tensor: (1 + erf(x/√2)) / 2, or (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2."""
+    if approximate == 'tanh':
+        return (1 + (_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)).tanh()) * 0.5
+    return (1 + Erf.apply(x * (1 / math.sqrt(2)))) * 0.5
+
+
 class Gelu(Function):
     """GELU(x) = x · Φ(x), Φ the standard normal CDF = (1 + erf(x/√2)) / 2.
 
-    approximate='tanh' (GPT-2's form): Φ(x) ≈ (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2.
-    Backward: dx = g · (Φ(x) + x · Φ'(x)), with Φ' = e^(-x²/2)/√(2π) for the exact form and
-    the derivative of the tanh formula for the approximation.
+    approximate='tanh' (GPT-2's form): Φ(x) ≈ (1 + tanh(u)) / 2 with u = √(2/π) (x + 0.044715 x³).
+    Backward: dx = g · (Φ(x) + x · Φ'(x)), with Φ'(x) = e^(-x²/2)/√(2π) for the exact form and
+    (1 - tanh² u) / 2 · √(2/π) (1 + 3 · 0.044715 x²) for the approximation.
     """
     @staticmethod
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        xp = get_array_module(x.data)
-        d = x.data
-        if approximate == 'tanh':
-            cdf = (1 + xp.tanh(_SQRT_2_OVER_PI * (d + _GELU_CUBIC * d * d * d))) * 0.5
-        else:
-            cdf = (1 + erf_array(d * (1 / math.sqrt(2)))) * 0.5
-        return d * cdf
+        ctx.cdf = _gelu_cdf(x, approximate)      # kept: backward needs Φ(x) again
+        return x.data * ctx.cdf.data
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
+        # double backward differentiates this formula, so Φ must then be a function of x in the graph
+        cdf = _gelu_cdf(x, ctx.approximate) if is_grad_enabled() else ctx.cdf
         if ctx.approximate == 'tanh':
-            t = (_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)).tanh()
-            slope = (1 + t) * 0.5 + x * (1 - t * t) * (0.5 * _SQRT_2_OVER_PI) * (1 + 3 * _GELU_CUBIC * x * x)
+            t = 2 * cdf - 1
+            pdf = (1 - t * t) * (0.5 * _SQRT_2_OVER_PI) * (1 + 3 * _GELU_CUBIC * x * x)
         else:
-            cdf = (1 + Erf.apply(x * (1 / math.sqrt(2)))) * 0.5
-            slope = cdf + x * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
-        return g * slope, None
+            pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+        return g * (cdf + x * pdf), None
 
 
 class Softplus(Function):

@@ -103,3 +103,21 @@ class Cat(Function):
             grads.append(g[lead + (slice(start, start + n),)] if need else None)
             start += n
         return tuple(grads)
+
+
+class Unbind(Function):
+    """x cut along ``dim`` into its slices (x[0], x[1], ... for dim 0), in one graph node.
+
+    Backward stacks the slices' gradients back into one. Reading the slices one at a time
+    (``x[t]``) would also work, but each read's backward builds a zero gradient the size of
+    all of x: over the T steps of a sequence that is O(T²) work instead of O(T).
+    """
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        return tuple(x.data[lead + (i,)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return grads[0]._stack(grads, ctx.dim), None
