@@ -52,6 +52,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     """Values from ``start`` up to (not including) ``end``; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
     if dtype is None:
         dtype = int64 if all(isinstance(v, int) for v in (start, end, step)) else _DEFAULT_FLOAT
     return _finish(_xp(device).arange(start, end, step).astype(dtype), requires_grad)
@@ -79,6 +81,8 @@ def randint(low, high=None, size=(), dtype=None, device=None, requires_grad=Fals
     """Integers uniformly from [low, high) (``randint(high, size)`` takes low = 0)."""
     if high is None or isinstance(high, (tuple, list)):     # randint(high, size), as PyTorch
         low, high, size = 0, low, (size if high is None else high)
+    if low >= high:
+        raise ValueError(f"randint: low ({low}) must be less than high ({high})")
     xp = _xp(device)
     arr = _random.generator(xp).integers(low, high, size=_shape_arg((size,))).astype(dtype or int64)
     return _finish(arr, requires_grad)

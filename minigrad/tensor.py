@@ -542,6 +542,7 @@ class Tensor:
         if not isinstance(mask, Tensor) or mask.dtype != bool_:
             got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
             raise TypeError(f"masked_fill: expected a bool tensor as mask, got {got}")
+        _check_broadcast(mask.shape, self.shape, 'masked_fill', 'mask')
         a, v = self._coerce(value, 'masked_fill')
         if a.dtype != self.dtype:          # the result keeps self's dtype, as PyTorch
             a, v = self, v.to(self.dtype)
@@ -556,7 +557,7 @@ class Tensor:
     # ----- reductions -----
     def _dim(self, dim, op):
         n = max(self.ndim, 1)
-        if not isinstance(dim, numbers.Integral) or not -n <= dim < n:
+        if not (dim.__class__ is int or isinstance(dim, numbers.Integral)) or not -n <= dim < n:
             raise IndexError(
                 f"{op}: dimension {dim} out of range for a tensor of shape {tuple(self.shape)} "
                 f"(expected an int in [{-n}, {n - 1}])")
@@ -728,6 +729,9 @@ class Tensor:
             raise ValueError(f"expand: the number of sizes {len(sizes)} is smaller than the number of "
                              f"dims of shape {tuple(self.shape)}")
         lead = len(sizes) - self.ndim
+        if any(s == -1 for s in sizes[:lead]):
+            raise ValueError(f"expand: -1 is not allowed for a new leading dim (sizes {sizes}, "
+                             f"shape {tuple(self.shape)})")
         shape = tuple(s if s != -1 else self.shape[i - lead] for i, s in enumerate(sizes))
         for i, s in enumerate(self.shape):
             if s != 1 and s != shape[lead + i]:
@@ -780,6 +784,8 @@ class Tensor:
         return tuple(out)
 
     def chunk(self, chunks, dim=0):
+        if chunks <= 0:
+            raise ValueError(f"chunk: the number of chunks must be positive, got {chunks}")
         size = self.shape[self._dim(dim, 'chunk')]
         return self.split(max(1, -(-size // chunks)), dim)
 
@@ -919,6 +925,7 @@ class Tensor:
     def copy_(self, src):
         """Copy ``src``'s values (broadcast, cast) into this tensor; the gradient flows to ``src``."""
         src = (src if isinstance(src, Tensor) else Tensor(src, device=self.device)).to(self.device)
+        _check_broadcast(src.shape, self.shape, 'copy_', 'source')
         return self._inplace('copy_', lambda old: old._zeroed() + src)
 
     def _zeroed(self):
@@ -958,6 +965,12 @@ def _shape_arg(shape):
         raise TypeError(f"expected a shape of ints, got {shape!r}") from None
 
 
+def _check_broadcast(shape, target, op, what):
+    """Raise unless ``shape`` broadcasts to exactly ``target``."""
+    if len(shape) > len(target) or any(s not in (1, t) for s, t in zip(shape[::-1], target[::-1])):
+        raise ValueError(f"{op}: {what} of shape {tuple(shape)} can't be broadcast to shape {tuple(target)}")
+
+
 def _check_matmul(a, b):
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
@@ -981,7 +994,10 @@ def _as_array(data, dtype, device):
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
             data = _nested_host(data)
-        arr = numpy.array(data)
+        try:
+            arr = numpy.array(data)
+        except ValueError as e:              # ragged nested lists
+            raise ValueError(f"tensor: can't make a tensor from {type(data).__name__}: {e}") from None
         if dtype is None and arr.dtype.kind == 'f' and not isinstance(data, numpy.generic):
             arr = arr.astype(_DEFAULT_FLOAT)
         elif dtype is None and arr.dtype.kind in 'iu' and not isinstance(data, numpy.generic):
@@ -1036,6 +1052,8 @@ def cat(tensors, dim=0):
 def stack(tensors, dim=0):
     """Join tensors of one shape along a new dimension ``dim``."""
     tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack: expects tensors of one shape, got {sorted(shapes)}")

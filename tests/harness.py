@@ -100,7 +100,7 @@ def _arrays(case, specs):
         elif isinstance(s, np.ndarray):
             out.append(s.astype(np.float64))
         else:
-            out.append(DOMAINS[dom](rng, tuple(s)))
+            out.append(np.asarray(DOMAINS[dom](rng, tuple(s))))
     return out, rng
 
 
@@ -196,8 +196,18 @@ def check_gradcheck(case, specs):
 
 
 def check_gradgradcheck(case, specs):
-    f, inputs = _differentiable_fn(case, _arrays(case, specs)[0])
+    arrays, rng = _arrays(case, specs)
+    f, inputs = _differentiable_fn(case, arrays)
     assert gradgradcheck(f, inputs, **case.gc) is True
+    # gradgradcheck can only compare what backward recorded; make sure it recorded something:
+    # with create_graph=True a nonzero gradient must itself be part of the graph
+    outs = _as_list(f(*inputs))
+    vs = [mg.tensor(rng.standard_normal(o.shape), requires_grad=True) for o in outs]
+    grads = mg.autograd.grad(outs, list(inputs), grad_outputs=vs, create_graph=True, allow_unused=True)
+    for k, g in enumerate(grads):
+        if g is not None and np.any(_to_numpy(g) != 0):
+            assert g.requires_grad, \
+                f"{case.name}: with create_graph=True the gradient of input {k} is not differentiable"
 
 
 def params(cases, check):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minigrad
+import minigrad.nn as nn
 from minigrad import serialization
 
 
@@ -51,7 +52,6 @@ def test_map_location(tmp_path, device):
 
 
 def test_model_state_dict_round_trip_gives_identical_outputs(tmp_path, device):
-    nn = minigrad.nn
     minigrad.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)
     minigrad.save({'model': model.state_dict(), 'epoch': 3}, tmp_path / 'model.npz')

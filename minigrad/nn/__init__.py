@@ -5,7 +5,7 @@ from .linear import Identity, Linear, Bilinear
 from .sparse import Embedding
 from .flatten import Flatten, Unflatten
 from .dropout import Dropout
-from .activation import ReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax, SiLU, LeakyReLU
+from .activation import ReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax, SiLU, LeakyReLU, Softplus
 from .normalization import LayerNorm, BatchNorm1d, BatchNorm2d
 from .loss import MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
 from .conv import Conv1d, Conv2d

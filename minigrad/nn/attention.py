@@ -74,10 +74,10 @@ def _causal_mask(xp, L, S, dtype):
     return _constant(xp.triu(xp.full((L, S), -math.inf, dtype=dtype), 1))
 
 
-def _softmax_rows(scores):
-    """softmax over the last axis, where a row that is -inf everywhere (a query allowed to see no
-    key at all, e.g. a padded position) gets weights 0 instead of 0/0 = NaN, as PyTorch's
-    scaled_dot_product_attention does.
+def _masked_softmax(scores):
+    """softmax over the last axis of masked scores, where a row that is -inf everywhere (a query
+    allowed to see no key at all, e.g. a padded position) gets weights 0 instead of 0/0 = NaN,
+    as PyTorch's scaled_dot_product_attention does.
     """
     xp = get_array_module(scores.data)
     empty = xp.isneginf(scores.data).all(axis=-1, keepdims=True)
@@ -93,9 +93,10 @@ def _attend(query, key, value, bias, dropout_p, scale):
     ``bias`` is None or a float Tensor added to the scores. Returns ``(Z, A)``.
     """
     scores = (query @ key.transpose(-2, -1)) * scale          # S̃ = Q Kᵀ / √d_k
-    if bias is not None:
-        scores = scores + bias
-    weights = _softmax_rows(scores)                           # A = softmax(S̃)
+    if bias is None:
+        weights = scores.softmax(-1)                          # A = softmax(S̃)
+    else:
+        weights = _masked_softmax(scores + bias)
     if dropout_p > 0.0:
         weights = F.dropout(weights, dropout_p, training=True)
     return weights @ value, weights                           # Z = A V

@@ -13,7 +13,9 @@ and adds the bias. A 1-d convolution is the 2-d one on an image of height 1.
 """
 import math
 
+from ..creation import empty
 from ..ops.conv import Conv2d as _Conv2dOp, Window2d, conv_out_size
+from ..tensor import float32
 from . import init
 from .module import Module, Parameter
 
@@ -73,6 +75,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
                          f"is not divisible by groups={groups}")
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ValueError(f"{op}: expected bias of shape ({out_channels},), got {tuple(bias.shape)}")
+    if bias is not None and bias.dtype != weight.dtype:
+        raise TypeError(f"{op}: bias ({bias.dtype}) and weight ({weight.dtype}) must have the same dtype")
     kernel = tuple(weight.shape[2:])
     stride = _tuple(stride, nd, op, 'stride')
     dilation = _tuple(dilation, nd, op, 'dilation')
@@ -134,8 +138,8 @@ class _ConvNd(Module):
         if isinstance(padding, str):     # validate 'same'/'valid' now rather than at the first forward
             _padding_pairs(padding, self.kernel_size, self.stride, self.dilation, op)
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(_empty(shape, device, dtype))
-        self.bias = Parameter(_empty((out_channels,), device, dtype)) if bias else None
+        self.weight = Parameter(empty(*shape, dtype=dtype or float32, device=device))
+        self.bias = Parameter(empty(out_channels, dtype=dtype or float32, device=device)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -143,7 +147,7 @@ class _ConvNd(Module):
         and the same bound for the bias (fan_in = in_channels/groups · kernel size)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
             init.uniform_(self.bias, -bound, bound)
 
@@ -163,11 +167,6 @@ class _ConvNd(Module):
         if self.bias is None:
             s += ", bias=False"
         return s
-
-
-def _empty(shape, device, dtype):
-    from .. import empty, float32
-    return empty(shape, dtype=dtype or float32, device=device)
 
 
 class Conv1d(_ConvNd):

@@ -1,6 +1,508 @@
-"""minigrad.nn.functional (``import minigrad.nn.functional as F``): the stateless forms of the layers."""
+"""minigrad.nn.functional (``import minigrad.nn.functional as F``): the stateless forms of the layers.
 
-# (the functions of linear, activation, dropout, embedding, normalization and loss layers go above this line)
+A layer object (``nn.Linear``) holds its parameters and calls the function of the same name here
+(``F.linear``) with them. The maths of the fused ops (GELU, cross-entropy, normalisation,
+embedding) lives in ``minigrad.ops.nn_ops``; this file checks the arguments, with errors that
+name the function and the offending shapes or values, and composes the rest from Tensor ops.
+"""
+import math
+import numbers
+
+from .. import random as _random
+from ..autograd.grad_mode import no_grad
+from ..backend import get_array_module, to_device
+from ..ops import nn_ops as N
+from ..tensor import Tensor, cat, where, int64
+
+
+def _tensor(x, op, name='input'):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {name} must be a minigrad Tensor, got {type(x).__name__}")
+    return x
+
+
+def _floating(x, op, name='input'):
+    _tensor(x, op, name)
+    if x.dtype.kind != 'f':
+        raise TypeError(f"{op}: {name} must be a floating-point tensor, got {x.dtype} (use .float())")
+    return x
+
+
+def _inverse(n):
+    """1/n, or NaN for an empty reduction (a mean over nothing), as PyTorch."""
+    return 1.0 / n if n else math.nan
+
+
+# ---------------------------------------------------------------------------------------------
+# linear layers
+# ---------------------------------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """y = x Wᵀ + b, with W of shape (out_features, in_features) as PyTorch stores it."""
+    _tensor(input, 'linear')
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"linear: input of shape {tuple(input.shape)} does not fit weight of shape "
+                         f"{tuple(weight.shape)}: the input's last dim must be in_features={weight.shape[-1]}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"linear: input is {input.dtype} but weight is {weight.dtype}; convert one "
+                        f"(model.double() or input.float())")
+    return N.LinearFunction.apply(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_o = x1ᵀ W_o x2 + b_o for every output o; W has shape (out, in1, in2)."""
+    _tensor(input1, 'bilinear', 'input1')
+    _tensor(input2, 'bilinear', 'input2')
+    out_f, in1, in2 = weight.shape
+    if input1.shape[:-1] != input2.shape[:-1] or input1.shape[-1] != in1 or input2.shape[-1] != in2:
+        raise ValueError(f"bilinear: inputs of shapes {tuple(input1.shape)} and {tuple(input2.shape)} do not fit "
+                         f"weight of shape {tuple(weight.shape)}: expected (*, {in1}) and (*, {in2})")
+    # x1 W_o for all o in one matmul: (*, in1) @ (in1, out·in2), then the dot with x2 per output
+    left = (input1 @ weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(input1.shape[:-1] + (out_f, in2))
+    out = (left * input2.unsqueeze(-2)).sum(-1)
+    return out if bias is None else out + bias
+
+
+# ---------------------------------------------------------------------------------------------
+# activations
+# ---------------------------------------------------------------------------------------------
+def relu(input, inplace=False):
+    """max(x, 0). ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor."""
+    return _tensor(input, 'relu').relu()
+
+
+def gelu(input, approximate='none'):
+    """x · Φ(x) with Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (GPT-2)."""
+    if approximate not in ('none', 'tanh'):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return N.Gelu.apply(_floating(input, 'gelu'), approximate)
+
+
+def sigmoid(input):
+    """σ(x) = 1 / (1 + e^-x)."""
+    return _tensor(input, 'sigmoid').sigmoid()
+
+
+def tanh(input):
+    return _tensor(input, 'tanh').tanh()
+
+
+def silu(input, inplace=False):
+    """SiLU (swish): x · σ(x)."""
+    return _tensor(input, 'silu') * input.sigmoid()
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, negative_slope · x elsewhere."""
+    _tensor(input, 'leaky_relu')
+    return where(input > 0, input, input * negative_slope)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + e^(βx)) / β, a smooth ReLU; linear where βx > threshold."""
+    return N.Softplus.apply(_floating(input, 'softplus'), beta, threshold)
+
+
+def softmax(input, dim, dtype=None):
+    """e^(x_i) / Σ_j e^(x_j) along ``dim`` (minigrad requires ``dim``; PyTorch would guess one)."""
+    _tensor(input, 'softmax')
+    if dim is None:
+        raise TypeError("softmax: dim must be given (the axis whose entries should sum to 1)")
+    return (input if dtype is None else input.to(dtype)).softmax(dim)
+
+
+def log_softmax(input, dim, dtype=None):
+    """x_i - log Σ_j e^(x_j) along ``dim``, without computing the softmax first (no log of 0)."""
+    _tensor(input, 'log_softmax')
+    if dim is None:
+        raise TypeError("log_softmax: dim must be given (the axis to normalise over)")
+    return (input if dtype is None else input.to(dtype)).log_softmax(dim)
+
+
+# ---------------------------------------------------------------------------------------------
+# dropout and embedding
+# ---------------------------------------------------------------------------------------------
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (so the mean is kept).
+
+    Identity when ``training`` is False. The mask comes from minigrad's seeded generator.
+    ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+    _tensor(input, 'dropout')
+    if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    xp = get_array_module(input.data)
+    if p == 1:
+        return input * input._wrap(xp.zeros(input.shape, dtype=input.dtype))
+    draw = _random.generator(xp).random(input.shape, dtype=input.dtype if input.dtype.kind == 'f' else None)
+    mask = (draw >= p).astype(input.dtype)
+    mask *= 1.0 / (1.0 - p)
+    return input * input._wrap(mask)
+
+
+def _indices(x, op, device=None):
+    """The array of an index tensor (or of a NumPy array or list, moved to ``device``)."""
+    if isinstance(x, Tensor):
+        if device is not None and x.device != device:
+            raise RuntimeError(f"{op}: the indices are on {x.device} but the tensor they index is on {device}")
+        return x.data
+    if not hasattr(x, 'dtype'):
+        from ..creation import tensor      # plain Python lists and numbers
+        x = tensor(x).data
+    return to_device(x, device) if device is not None else x
+
+
+def _integer_indices(x, op, device=None):
+    index = _indices(x, op, device)
+    if index.dtype.kind not in 'iu':
+        raise TypeError(f"{op}: expected an integer (int64) index tensor, got {index.dtype}")
+    return index
+
+
+def embedding(input, weight, padding_idx=None):
+    """Row ``input[i]`` of ``weight`` for every index: output shape input.shape + (embedding_dim,).
+
+    Rows picked by ``padding_idx`` get no gradient.
+    """
+    index = _integer_indices(input, 'embedding', weight.device)
+    rows = weight.shape[0]
+    if index.size:
+        lo, hi = int(index.min()), int(index.max())
+        if lo < 0 or hi >= rows:
+            raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for a table of {rows} rows "
+                             f"(weight shape {tuple(weight.shape)}); indices must be in [0, {rows - 1}]")
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings={rows}")
+        padding_idx %= rows
+    return N.Embedding.apply(weight, index, padding_idx)
+
+
+def one_hot(tensor, num_classes=-1):
+    """An int64 tensor with a trailing axis of ``num_classes``, 1 at each class index, 0 elsewhere."""
+    index = _integer_indices(tensor, 'one_hot')
+    xp = get_array_module(index)
+    if num_classes == -1:
+        if index.size == 0:
+            raise ValueError("one_hot: can not infer the number of classes from an empty tensor; pass num_classes")
+        num_classes = int(index.max()) + 1
+    if index.size:
+        lo, hi = int(index.min()), int(index.max())
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f"one_hot: class value {lo if lo < 0 else hi} is out of range for "
+                             f"num_classes={num_classes}")
+    out = xp.expand_dims(index, -1) == xp.arange(num_classes)
+    return Tensor._make(out.astype(int64), False, None, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# normalisation
+# ---------------------------------------------------------------------------------------------
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims: (x - mean) / √(var + eps) · w + b.
+
+    Each sample (each token, in a Transformer) is rescaled on its own, so it works for any batch
+    size (article 001 §4.1: the layer norm after each residual connection).
+    """
+    _floating(input, 'layer_norm')
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape={list(shape)} expects an input of shape "
+                         f"(*, {', '.join(map(str, shape))}), got {tuple(input.shape)}")
+    for name, p in (('weight', weight), ('bias', bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise ValueError(f"layer_norm: {name} of shape {tuple(p.shape)} must have normalized_shape {shape}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    return N.Normalize.apply(input, weight, bias, dims, shape, eps)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) over the batch and all other dims.
+
+    Training: with the batch's own mean and (biased) variance, and the running statistics, when
+    given, are updated in place: r ← (1 - momentum) r + momentum · batch statistic (the running
+    variance uses the unbiased batch variance, as PyTorch). Evaluation: with the running statistics.
+    """
+    _floating(input, 'batch_norm')
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {tuple(input.shape)}")
+    c = input.shape[1]
+    for name, t in (('running_mean', running_mean), ('running_var', running_var), ('weight', weight),
+                    ('bias', bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(f"batch_norm: {name} of shape {tuple(t.shape)} does not match the {c} channels "
+                             f"of input {tuple(input.shape)}")
+    view = (c,) + (1,) * (input.ndim - 2)
+    dims = (0,) + tuple(range(2, input.ndim))
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+        scale = (running_var + eps).rsqrt()
+        if weight is not None:
+            scale = scale * weight
+        shift = -running_mean * scale
+        if bias is not None:
+            shift = shift + bias
+        return input * scale.reshape(view) + shift.reshape(view)
+    n = input.numel() // c
+    if n <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape "
+                         f"{tuple(input.shape)}")
+    if running_mean is not None and running_var is not None:
+        with no_grad():
+            batch_mean = input.data.mean(axis=dims)
+            batch_var = input.data.var(axis=dims, ddof=1)
+            running_mean.mul_(1 - momentum).add_(input._wrap(batch_mean * momentum))
+            running_var.mul_(1 - momentum).add_(input._wrap(batch_var * momentum))
+    return N.Normalize.apply(input, weight, bias, dims, view, eps)
+
+
+# ---------------------------------------------------------------------------------------------
+# losses
+# ---------------------------------------------------------------------------------------------
+def _check_reduction(reduction, op, allowed=('mean', 'sum', 'none')):
+    if reduction not in allowed:
+        raise ValueError(f"{op}: reduction must be one of {', '.join(repr(r) for r in allowed)}, got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
+
+
+def _same_shape(input, target, op):
+    """minigrad refuses a target whose shape differs from the input's (PyTorch would broadcast
+    with a warning; an output (N, 1) against a target (N,) silently becomes an (N, N) loss)."""
+    _tensor(input, op)
+    _tensor(target, op, 'target')
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: target of shape {tuple(target.shape)} does not match input of shape "
+                         f"{tuple(input.shape)}")
+
+
+def mse_loss(input, target, reduction='mean'):
+    """Mean squared error (article 002 §3.5): mean of (x - y)²."""
+    _check_reduction(reduction, 'mse_loss')
+    _same_shape(input, target, 'mse_loss')
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction='mean'):
+    """Mean absolute error: mean of |x - y|."""
+    _check_reduction(reduction, 'l1_loss')
+    _same_shape(input, target, 'l1_loss')
+    return _reduce((input - target).abs(), reduction)
+
+
+def _class_dim(input, op):
+    _floating(input, op)
+    if input.ndim == 0:
+        raise ValueError(f"{op}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
+    return 0 if input.ndim == 1 else 1
+
+
+def _class_weight(weight, input, dim, op):
+    """The class weights as an array of the input's dtype and device, or None."""
+    if weight is None:
+        return None
+    c = input.shape[dim]
+    if tuple(weight.shape) != (c,):
+        raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} must have one entry per class, ({c},)")
+    return weight.data.astype(input.dtype, copy=False)
+
+
+def _class_target(input, target, dim, weight, ignore_index, label_smoothing, op):
+    """Check integer class targets and describe them as ``ClassTarget`` rows; also returns the mean's
+    denominator Σ w[y_n] over the samples that are not ignored (as PyTorch)."""
+    index = _indices(target, op, input.device)
+    if index.dtype.kind not in 'iu':
+        raise TypeError(f"{op}: expected target to be integer class indices (int64) of shape "
+                        f"{tuple(input.shape[:dim] + input.shape[dim + 1:])} or class probabilities of the input's "
+                        f"shape {tuple(input.shape)} and float dtype; got a {index.dtype} tensor of shape "
+                        f"{tuple(index.shape)}")
+    c = input.shape[dim]
+    expected = tuple(input.shape[:dim] + input.shape[dim + 1:])
+    if tuple(index.shape) != expected:
+        raise ValueError(f"{op}: expected target of shape {expected} for input of shape {tuple(input.shape)} "
+                         f"(classes along dim {dim}), got {tuple(index.shape)}")
+    xp = get_array_module(input.data)
+    valid = index != ignore_index
+    bad = valid & ((index < 0) | (index >= c))
+    if bad.any():
+        raise IndexError(f"{op}: target {int(index[bad].reshape(-1)[0])} is out of bounds: class indices must be in "
+                         f"[0, {c - 1}] for C={c} classes (or equal ignore_index={ignore_index})")
+    index = xp.where(valid, index, 0)
+    coef = valid.astype(input.dtype) if weight is None else weight[index] * valid
+    smooth = None
+    if label_smoothing > 0:
+        row = xp.ones(c, dtype=input.dtype) if weight is None else weight
+        smooth = (row * (label_smoothing / c)).reshape((c,) + (1,) * (input.ndim - dim - 1))
+    rows = N.ClassTarget(index, valid, coef * (1.0 - label_smoothing), smooth, dim)
+    return rows, float(coef.sum())
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` (C,), (N, C) or (N, C, d1, ...) and ``target``:
+
+    - integer class indices of shape (), (N,) or (N, d1, ...): loss_n = -w[y_n] · log softmax(x_n)[y_n];
+      samples equal to ``ignore_index`` count for nothing; the mean divides by Σ w[y_n];
+    - class probabilities of the input's shape: loss_n = -Σ_c w_c p_nc log softmax(x_n)_c; the mean
+      divides by the number of samples.
+
+    ``label_smoothing`` ε mixes the target with the uniform distribution: (1 - ε) · target + ε / C.
+    One fused node (``ops.nn_ops.CrossEntropy``) whose gradient is softmax - target; stable for any
+    logits. The loss of article 002 §3.3.
+    """
+    op = 'cross_entropy'
+    _check_reduction(reduction, op)
+    dim = _class_dim(input, op)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    w = _class_weight(weight, input, dim, op)
+    c = input.shape[dim]
+    if isinstance(target, Tensor) and target.dtype.kind == 'f':
+        if tuple(target.shape) != tuple(input.shape):
+            raise ValueError(f"{op}: class-probability target of shape {tuple(target.shape)} must have the input's "
+                             f"shape {tuple(input.shape)} (integer class indices would be int64)")
+        if ignore_index >= 0:
+            raise ValueError(f"{op}: ignore_index is not supported for class-probability targets")
+        rows = target.to(input.dtype)
+        if label_smoothing > 0:
+            rows = rows * (1.0 - label_smoothing) + label_smoothing / c
+        if w is not None:
+            rows = rows * input._wrap(w.reshape((c,) + (1,) * (input.ndim - dim - 1)))
+        denominator = input.numel() // c if c else 0
+    else:
+        rows, denominator = _class_target(input, target, dim, w, ignore_index, label_smoothing, op)
+    scale = None if reduction == 'none' else _inverse(denominator) if reduction == 'mean' else 1.0
+    return N.CrossEntropy.apply(input, rows, dim, scale)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean'):
+    """Negative log-likelihood of log-probabilities ``input``: loss_n = -w[y_n] · input[n, y_n].
+
+    ``cross_entropy(x, y)`` is ``nll_loss(log_softmax(x, 1), y)`` in one node.
+    """
+    op = 'nll_loss'
+    _check_reduction(reduction, op)
+    dim = _class_dim(input, op)
+    rows, denominator = _class_target(input, target, dim, _class_weight(weight, input, dim, op), ignore_index, 0.0, op)
+    per_sample = -(input * input._wrap(rows.dense(input.data))).sum(dim)
+    if reduction == 'none':
+        return per_sample
+    total = per_sample.sum()
+    return total * _inverse(denominator) if reduction == 'mean' else total
+
+
+def binary_cross_entropy(input, target, weight=None, reduction='mean'):
+    """-(y log x + (1 - y) log(1 - x)) for probabilities x (after a sigmoid); logs clamped at -100."""
+    op = 'binary_cross_entropy'
+    _check_reduction(reduction, op)
+    _same_shape(input, target, op)
+    _floating(input, op)
+    if input.numel():
+        lo, hi = float(input.data.min()), float(input.data.max())
+        if lo < 0 or hi > 1:
+            raise ValueError(f"{op}: all elements of input should be between 0 and 1 (probabilities; use "
+                             f"binary_cross_entropy_with_logits for logits), got values in [{lo}, {hi}]")
+    loss = N.BinaryCrossEntropy.apply(input, target.to(input.dtype))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean', pos_weight=None):
+    """Sigmoid and binary cross-entropy in one stable formula, for logits x:
+
+        loss = (1 - y) · x + (1 + (pos_weight - 1) · y) · softplus(-x)
+
+    (softplus(-x) = -log σ(x) never overflows). ``pos_weight`` scales the positive term, per class.
+    """
+    op = 'binary_cross_entropy_with_logits'
+    _check_reduction(reduction, op)
+    _same_shape(input, target, op)
+    _floating(input, op)
+    y = target.to(input.dtype)
+    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+    loss = (1 - y) * input + log_weight * N.Softplus.apply(-input, 1.0, math.inf)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, reduction='mean', log_target=False):
+    """KL divergence Σ p (log p - input) with ``input`` = log q (log-probabilities), ``target`` = p.
+
+    With ``log_target`` the target is given as log p. ``reduction='batchmean'`` (sum / batch size)
+    is the true KL divergence per sample; 'mean' averages over every element, as PyTorch.
+    """
+    op = 'kl_div'
+    _check_reduction(reduction, op, ('mean', 'batchmean', 'sum', 'none'))
+    _same_shape(input, target, op)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:      # p log p is 0 at p = 0: take the log of 1 there instead of log 0
+        loss = target * (target.masked_fill(target <= 0, 1.0).log() - input)
+    if reduction == 'batchmean':
+        return loss.sum() * _inverse(input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------------------------------
+# padding
+# ---------------------------------------------------------------------------------------------
+def pad(input, pad, mode='constant', value=None):
+    """Pad the last dims: ``pad = (left, right)`` for the last dim, then (top, bottom) for the one before...
+
+    mode 'constant' fills with ``value`` (0 by default; negative pads crop), 'reflect' mirrors
+    without repeating the edge, 'replicate' repeats the edge, 'circular' wraps around. The
+    non-constant modes are one gather of the input along each padded dim, so their gradients
+    add up where an element was copied several times.
+    """
+    _tensor(input, 'pad')
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: expected an even number of pads, at most 2 per dim of the input "
+                         f"{tuple(input.shape)}, got {pad}")
+    if mode not in ('constant', 'reflect', 'replicate', 'circular'):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if mode != 'constant' and value not in (None, 0):
+        raise ValueError(f"pad: value is only used with mode='constant', got value={value} for mode={mode!r}")
+    out = input
+    for k in range(len(pad) // 2):
+        out = _pad_dim(out, input.ndim - 1 - k, pad[2 * k], pad[2 * k + 1], mode, 0 if value is None else value)
+    return out
+
+
+def _pad_dim(x, d, before, after, mode, value):
+    n = x.shape[d]
+    lead = (slice(None),) * d
+    xp = get_array_module(x.data)
+    if mode == 'constant':
+        if before < 0 or after < 0:     # negative padding crops
+            x = x[lead + (slice(max(-before, 0), n - max(-after, 0)),)]
+            before, after = max(before, 0), max(after, 0)
+        def filler(size):
+            return x._wrap(xp.full(x.shape[:d] + (size,) + x.shape[d + 1:], value, dtype=x.dtype))
+        pieces = ([filler(before)] if before else []) + [x] + ([filler(after)] if after else [])
+        return cat(pieces, d) if len(pieces) > 1 else x
+    if before < 0 or after < 0:
+        raise ValueError(f"pad: negative padding is only supported in mode='constant', got ({before}, {after})")
+    limit = n - 1 if mode == 'reflect' else n
+    if mode != 'replicate' and max(before, after) > limit:
+        raise ValueError(f"pad: {mode} padding of ({before}, {after}) needs at most {limit} on each side "
+                         f"for dim {d} of size {n} (input {tuple(x.shape)})")
+    positions = xp.arange(-before, n + after)
+    if mode == 'reflect':
+        positions = (n - 1) - xp.abs((n - 1) - xp.abs(positions))
+    elif mode == 'replicate':
+        positions = xp.clip(positions, 0, n - 1)
+    else:
+        positions = positions % n
+    return x[lead + (positions,)]
+
 
 # ---- forms defined beside their layers (those files import from this module lazily or by name) ----
 from .conv import conv1d, conv2d  # noqa: E402

@@ -20,11 +20,10 @@ frameworks array by array.
 """
 from collections import OrderedDict, namedtuple
 
-import numpy
-
 from .. import backend
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, float32
+from ..creation import empty
+from ..tensor import Tensor, float32, float64
 
 
 class Parameter(Tensor):
@@ -36,7 +35,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            data = Tensor._make(numpy.empty((0,), dtype=float32), False, None, 0)
+            data = empty(0)
         elif not isinstance(data, Tensor):
             data = Tensor(data)
         self.data = data.data
@@ -98,9 +97,6 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
                             f"(minigrad.nn.Parameter or None expected)")
-        if param is not None and param.grad_fn is not None:
-            raise ValueError(f"cannot assign a non-leaf tensor as parameter {name!r}: a parameter is a "
-                             f"leaf of the graph; wrap a detached tensor in Parameter(...)")
         self._discard(name)
         params[name] = param
 
@@ -140,13 +136,14 @@ class Module:
 
     def __setattr__(self, name, value):
         d = self.__dict__
-        if isinstance(value, (Parameter, Module)):
+        if isinstance(value, Parameter):
             self._registry(name)
             d.pop(name, None)      # a plain attribute of that name is replaced, as in PyTorch
-            if isinstance(value, Parameter):
-                self.register_parameter(name, value)
-            else:
-                self.add_module(name, value)
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            _, _, modules = self._registry(name)
+            self._discard(name)    # (no name check here: a class attribute may be overridden, as in PyTorch)
+            modules[name] = value
         elif '_parameters' in d and name in self._parameters:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
@@ -309,7 +306,7 @@ class Module:
                 dtype = a
         device = backend.check_device(device)
         if dtype is not None:
-            dtype = numpy.dtype(dtype)
+            dtype = empty(0, dtype=dtype).dtype      # 'float64', minigrad.float64, ... as one dtype object
             if dtype.kind != 'f':
                 raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
 
@@ -336,7 +333,7 @@ class Module:
         return self.to(float32)
 
     def double(self):
-        return self.to(numpy.dtype('float64'))
+        return self.to(float64)
 
     # ----- saving and loading -----
     def _state_entries(self, prefix=''):
@@ -413,10 +410,10 @@ class Module:
 
 
 def _as_array(value):
-    """A state-dict value as an array: a Tensor's data, a NumPy or CuPy array as it is, and anything
-    NumPy can read (numbers, lists, a PyTorch CPU tensor) as a NumPy array."""
+    """A state-dict value as an array: a Tensor's data; a NumPy or CuPy array, a number, a list or a
+    PyTorch tensor as a new array of its own dtype."""
     if isinstance(value, Tensor):
         return value.data
-    if isinstance(value, numpy.ndarray) or backend.get_array_module(value) is not numpy:
-        return value
-    return numpy.asarray(value)
+    if hasattr(value, 'detach') and hasattr(value, 'cpu'):     # a PyTorch tensor
+        value = value.detach().cpu().numpy()
+    return Tensor(value).data

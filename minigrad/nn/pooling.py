@@ -34,7 +34,7 @@ def _pool_window(op, input, kernel_size, stride, padding, dilation, ceil_mode, m
         raise ValueError(f"{op}: expected a 4-d input (N, C, H, W) or a 3-d unbatched one (C, H, W), "
                          f"got shape {tuple(input.shape)}")
     kernel = _pair(kernel_size, op, 'kernel_size')
-    stride = kernel if stride is None or stride == [] or stride == () else _pair(stride, op, 'stride')
+    stride = kernel if stride in (None, [], ()) else _pair(stride, op, 'stride')     # PyTorch: [] means kernel_size
     pad = _pair(padding, op, 'padding')
     dilation = _pair(dilation, op, 'dilation')
     if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
@@ -145,7 +145,8 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride if stride is not None else kernel_size, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, input):
@@ -163,7 +164,8 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride if stride is not None else kernel_size, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
     def forward(self, input):

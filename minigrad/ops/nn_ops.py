@@ -74,6 +74,33 @@ _ERF_LARGE = (
 _ERF_CUT, _ERF_FAR = 2.5, 6.0
 
 
+class LinearFunction(Function):
+    """y = x Wᵀ + b: every output a weighted sum of the inputs plus a bias (article 002, 神经元).
+
+    Backward:  dx = g W,   dW = gᵀ x,   db = Σ g,  the sums running over every leading axis of x
+    (batch, sequence), so a layer applied to a sequence still costs one matmul per gradient.
+    One node instead of transpose + matmul + add, and the weight gradient comes out as a fresh
+    array that the engine can hand to ``.grad`` without copying it.
+    """
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        need_x, need_w, _ = ctx.needs_input_grad
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
+        out = x.data @ weight.data.T
+        if bias is not None:
+            out += bias.data
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = g @ weight if need_x else None
+        gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1]) if need_w else None
+        gb = g.sum(tuple(range(g.ndim - 1))) if need_b else None
+        return gx, gw, gb
+
+
 def _horner(coefficients, s):
     """Σ c_k s^(n-k) evaluated as (((c_0 s + c_1) s + c_2) s + ...), in place."""
     p = s * coefficients[0]
@@ -322,7 +349,7 @@ class Embedding(Function):
         if ctx.padding_idx is not None:
             keep = g._wrap(get_array_module(ctx.index).expand_dims(ctx.index != ctx.padding_idx, -1))
             g = g * keep
-        return IndexAdd.apply(g, ctx.shape, (ctx.index,)), None, None
+        return IndexAdd.apply(g, ctx.shape, (ctx.index,), False), None, None
 
 
 _LOG_FLOOR = -100.0    # PyTorch clamps log(x) and log(1 - x) at -100, so a saturated input gives 100, not inf

@@ -130,6 +130,9 @@ class Optimizer:
             params_by_index.update(zip(saved['params'], group['params']))
         self.state = {}
         for index, saved_state in state_dict['state'].items():
+            if index not in params_by_index:
+                raise ValueError(f"{name}.load_state_dict: the state dict has state for parameter "
+                                 f"{index!r}, which none of its param groups lists")
             p = params_by_index[index]
             self.state[p] = {k: _like_param(v, p) for k, v in saved_state.items()}
         for saved, group in zip(saved_groups, self.param_groups):

@@ -4,6 +4,7 @@ maximum/minimum, where, comparisons and casts — each a row of the shared op ta
 import operator
 
 import numpy as np
+import pytest
 
 import minigrad as mg
 from harness import C, Case, op_tests
@@ -32,9 +33,10 @@ CASES = [
     binary("div", lambda a, b: a / b),
     binary("pow_tensor_tensor", lambda a, b: a ** b, domain=("pos", "real")),
     binary("pow_method_tensor", lambda a, b: a.pow(b), lambda a, b: a ** b, domain=("pos", "real")),
-    binary("maximum", lambda a, b: mg.maximum(a, b), np.maximum),
-    binary("minimum", lambda a, b: mg.minimum(a, b), np.minimum),
+    binary("maximum", lambda a, b: a.maximum(b), np.maximum),
+    binary("minimum", lambda a, b: a.minimum(b), np.minimum),
     binary("floordiv", lambda a, b: a // b, grad=False),
+    Case("add_empty", lambda a, b: a + b, inputs=[((0, 3), (3,))]),           # size-0 tensors broadcast too
     unary("neg", lambda x: -x),
     # tensor ** scalar, scalar ** tensor and the reflected operators with Python scalars
     unary("pow_2", lambda x: x ** 2),
@@ -107,3 +109,35 @@ CASES += [
 ]
 
 test_forward, test_float32, test_gradcheck, test_gradgradcheck = op_tests(CASES)
+
+
+def test_subgradients_at_kinks_follow_pytorch():
+    """At a kink (abs and relu at 0, clamp at its bounds, ties of maximum/minimum) the
+    derivative is a choice; minigrad makes PyTorch's."""
+    torch = pytest.importorskip("torch")
+    x0 = np.array([-1.0, 0.0, 0.0, 1.0, 2.0])
+    y0 = np.array([0.0, 0.0, 1.0, 1.0, 3.0])
+    fns = [lambda x, y: abs(x), lambda x, y: x.relu(), lambda x, y: x.sign(),
+           lambda x, y: x.clamp(0.0, 1.0), lambda x, y: x.clamp(min=0.0),
+           lambda x, y: x.maximum(y), lambda x, y: x.minimum(y), lambda x, y: x.amax() + y.amin()]
+    for k, f in enumerate(fns):
+        x, y = mg.tensor(x0, requires_grad=True), mg.tensor(y0, requires_grad=True)
+        tx, ty = torch.tensor(x0, requires_grad=True), torch.tensor(y0, requires_grad=True)
+        f(x, y).sum().backward()
+        f(tx, ty).sum().backward()
+        for t, tt in [(x, tx), (y, ty)]:
+            expected = np.zeros(5) if tt.grad is None else tt.grad.numpy()
+            got = np.zeros(5) if t.grad is None else t.grad.numpy()
+            np.testing.assert_allclose(got, expected, err_msg=f"function {k}")
+
+
+def test_pow_gradient_at_a_zero_base_follows_pytorch():
+    # d(a^b)/db = a^b log a is 0·(-inf) at a = 0; PyTorch defines it as 0, never NaN
+    torch = pytest.importorskip("torch")
+    a0, b0 = np.array([0.0, 2.0, 0.0]), np.array([2.0, 3.0, 1.0])
+    a, b = mg.tensor(a0, requires_grad=True), mg.tensor(b0, requires_grad=True)
+    ta, tb = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    (a ** b).sum().backward()
+    (ta ** tb).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy())

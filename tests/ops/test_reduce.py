@@ -86,6 +86,7 @@ def log_softmax(x, axis):
 
 
 CASES += [
+    Case("sum_empty", lambda x: x.sum(0), lambda x: np.sum(x, 0), inputs=[((0, 3),)]),   # a sum of nothing is 0
     Case("sum_positional", lambda x: x.sum(1), lambda x: np.sum(x, 1), inputs=[((2, 3, 4),)]),
     Case("mean_positional_tuple", lambda x: x.mean((0, 1)), lambda x: np.mean(x, (0, 1)), inputs=[((2, 3, 4),)]),
     # a zero factor: the gradient there is the product of the others (no division by x)
@@ -136,6 +137,9 @@ def test_max_dim_returns_named_values_and_indices():
     assert r.values is values and r.indices is indices
     assert values.tolist() == [5.0, 7.0]
     assert indices.tolist() == [1, 0] and indices.dtype == mg.int64
+    x.requires_grad_()
+    values, indices = x.max(dim=1)
+    assert values.requires_grad and not indices.requires_grad
 
 
 def test_amax_splits_gradient_between_ties():
@@ -160,3 +164,10 @@ def test_softmax_rows_sum_to_one_in_float32():
     assert y.dtype == mg.float32
     assert np.all(np.isfinite(y.numpy()))
     np.testing.assert_allclose(y.sum(-1).numpy(), [1.0, 1.0], rtol=1e-6)
+
+
+def test_norm_of_zero_has_zero_gradient():
+    # the 2-norm has no derivative at 0; PyTorch (and minigrad) use 0 there, never NaN
+    x = mg.zeros(3, dtype=mg.float64, requires_grad=True)
+    x.norm().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])

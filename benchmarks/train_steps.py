@@ -1,0 +1,505 @@
+"""How fast is a full training step in minigrad, next to hand-written NumPy and PyTorch?
+
+A training step is forward, loss, backward and an SGD update. For five networks we time it in
+three ways on one CPU thread:
+
+- minigrad, as a student would write it (``nn`` layers, ``loss.backward()``, ``optim.SGD``);
+- NumPy written by hand: the same forward pass and its backward pass derived on paper, with no
+  graph, no Tensor objects and no bookkeeping: the floor an autograd framework in NumPy can
+  approach. Before timing, the script checks that it gives the same gradients as minigrad;
+- PyTorch eager on the CPU (when torch is installed), with the same weights.
+
+Each round times every implementation back to back, so the ratios minigrad/numpy and
+minigrad/torch compare runs made under the same machine load; the table gives each round's
+ratio and their median. The peak memory is what ``tracemalloc`` sees NumPy allocate during
+one step (PyTorch's allocator is invisible to it).
+
+    python benchmarks/train_steps.py                  # all five, 5 rounds
+    python benchmarks/train_steps.py --only mlp lstm --rounds 3
+    python benchmarks/train_steps.py --device cuda    # adds minigrad on the GPU and its speed-up
+"""
+import os
+
+for _var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ[_var] = '1'           # before NumPy loads its BLAS: one thread for everyone
+
+import argparse                      # noqa: E402
+import statistics                    # noqa: E402
+import sys                           # noqa: E402
+import time                          # noqa: E402
+import tracemalloc                   # noqa: E402
+
+import numpy as np                   # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import minigrad                      # noqa: E402
+import minigrad.nn as nn             # noqa: E402
+import minigrad.nn.functional as F   # noqa: E402
+from minigrad.demo import DigitsCNN  # noqa: E402
+
+try:
+    import torch
+    torch.set_num_threads(1)
+except ImportError:
+    torch = None
+
+LR = 0.01
+
+
+# ====================================================================================
+# Hand-written NumPy: each piece is a forward that returns what its backward needs.
+# Parameters live in a dict named as minigrad's (and PyTorch's) state_dict.
+# ====================================================================================
+
+def linear_fwd(x, W, b):
+    return x @ W.T + b
+
+
+def linear_bwd(dy, x, W, grads, name):
+    """y = x W^T + b  =>  dW = dy^T x, db = sum(dy), dx = dy W (over all leading dims)."""
+    dy2, x2 = dy.reshape(-1, dy.shape[-1]), x.reshape(-1, x.shape[-1])
+    grads[name + '.weight'] = dy2.T @ x2
+    grads[name + '.bias'] = dy2.sum(0)
+    return dy @ W
+
+
+def cross_entropy(logits, y):
+    """Mean of -log softmax(logits)[y], and its gradient softmax - onehot(y), over N."""
+    z = logits - logits.max(1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(1, keepdims=True)
+    n = len(y)
+    loss = float(np.log(s[:, 0]).sum() - z[np.arange(n), y].sum()) / n
+    d = e / s
+    d[np.arange(n), y] -= 1
+    return loss, d / np.float32(n)
+
+
+def sgd(params, grads):
+    for k, g in grads.items():
+        params[k] -= LR * g
+
+
+def mlp_step(params, names, x, y):
+    """Linear layers with ReLU between them, cross-entropy on the last."""
+    acts = [x]
+    for i, name in enumerate(names):
+        h = linear_fwd(acts[-1], params[name + '.weight'], params[name + '.bias'])
+        acts.append(h if i == len(names) - 1 else np.maximum(h, 0))
+    loss, d = cross_entropy(acts[-1], y)
+    grads = {}
+    for i in reversed(range(len(names))):
+        if i < len(names) - 1:
+            d = d * (acts[i + 1] > 0)
+        d = linear_bwd(d, acts[i], params[names[i] + '.weight'], grads, names[i])
+    return loss, grads
+
+
+def conv3x3_fwd(x, W, b):
+    """3x3 convolution, padding 1, as one matmul over im2col columns (N*H*W, C*9)."""
+    n, c, h, w = x.shape
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))),
+                                                       (3, 3), axis=(2, 3))       # (N, C, H, W, 3, 3)
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * w, c * 9)
+    out = cols @ W.reshape(len(W), -1).T + b                                        # (N*H*W, O)
+    return out.reshape(n, h, w, -1).transpose(0, 3, 1, 2), cols
+
+
+def conv3x3_bwd(dy, cols, W, grads, name):
+    """dW = dy^T cols; dx = the 'full' convolution of dy with W flipped (a 3x3 conv, padding 1)."""
+    o = W.shape[0]
+    dy2 = dy.transpose(0, 2, 3, 1).reshape(-1, o)
+    grads[name + '.weight'] = (dy2.T @ cols).reshape(W.shape)
+    grads[name + '.bias'] = dy2.sum(0)
+    return conv3x3_fwd(dy, W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3), 0)[0]
+
+
+def maxpool2_fwd(x):
+    n, c, h, w = x.shape
+    blocks = x.reshape(n, c, h // 2, 2, w // 2, 2)
+    out = blocks.max((3, 5))
+    return out, blocks == out[:, :, :, None, :, None]
+
+
+def maxpool2_bwd(dy, mask):
+    # ties (equal maxima) would share the gradient; after ReLU the only ties are zeros, whose
+    # gradient the ReLU backward drops anyway, so this matches PyTorch's first-maximum rule
+    return (mask * dy[:, :, :, None, :, None]).reshape(mask.shape[0], mask.shape[1], mask.shape[2] * 2, -1)
+
+
+def cnn_step(params, x, y):
+    """DigitsCNN: [conv3x3 -> ReLU -> maxpool2] x 2 -> flatten -> linear -> ReLU -> linear."""
+    p = params
+    c1, cols1 = conv3x3_fwd(x, p['features.0.weight'], p['features.0.bias'])
+    r1 = np.maximum(c1, 0)
+    p1, m1 = maxpool2_fwd(r1)
+    c2, cols2 = conv3x3_fwd(p1, p['features.3.weight'], p['features.3.bias'])
+    r2 = np.maximum(c2, 0)
+    p2, m2 = maxpool2_fwd(r2)
+    f = p2.reshape(len(x), -1)
+    h = np.maximum(linear_fwd(f, p['classifier.2.weight'], p['classifier.2.bias']), 0)
+    logits = linear_fwd(h, p['classifier.5.weight'], p['classifier.5.bias'])
+    loss, d = cross_entropy(logits, y)
+    g = {}
+    d = linear_bwd(d, h, p['classifier.5.weight'], g, 'classifier.5') * (h > 0)
+    d = linear_bwd(d, f, p['classifier.2.weight'], g, 'classifier.2').reshape(p2.shape)
+    d = maxpool2_bwd(d, m2) * (c2 > 0)
+    d = conv3x3_bwd(d, cols2, p['features.3.weight'], g, 'features.3')
+    d = maxpool2_bwd(d, m1) * (c1 > 0)
+    conv3x3_bwd(d, cols1, p['features.0.weight'], g, 'features.0')
+    return loss, g
+
+
+def sigmoid(x):
+    return 0.5 * np.tanh(0.5 * x) + 0.5
+
+
+def lstm_step(params, x, y):
+    """One-layer LSTM over x (T, B, I), PyTorch's gate order (i, f, g, o); a linear head on h_T."""
+    p = params
+    W_ih, W_hh = p['lstm.weight_ih_l0'], p['lstm.weight_hh_l0']
+    T, B, _ = x.shape
+    H = W_hh.shape[1]
+    xw = x @ W_ih.T + (p['lstm.bias_ih_l0'] + p['lstm.bias_hh_l0'])      # all input projections at once
+    h, c = np.zeros((B, H), np.float32), np.zeros((B, H), np.float32)
+    hs, cs, gates = [h], [c], []
+    for t in range(T):
+        z = xw[t] + h @ W_hh.T
+        i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 3 * H:])
+        g = np.tanh(z[:, 2 * H:3 * H])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+        gates.append((i, f, g, o))
+    logits = linear_fwd(h, p['fc.weight'], p['fc.bias'])
+    loss, d = cross_entropy(logits, y)
+    grads = {}
+    dh = linear_bwd(d, h, p['fc.weight'], grads, 'fc')
+    dc = np.zeros_like(dh)
+    dz = np.empty((T, B, 4 * H), np.float32)
+    for t in reversed(range(T)):
+        i, f, g, o = gates[t]
+        tc = np.tanh(cs[t + 1])
+        dc = dc + dh * o * (1 - tc * tc)
+        dz[t, :, :H] = dc * g * i * (1 - i)
+        dz[t, :, H:2 * H] = dc * cs[t] * f * (1 - f)
+        dz[t, :, 2 * H:3 * H] = dc * i * (1 - g * g)
+        dz[t, :, 3 * H:] = dh * tc * o * (1 - o)
+        dc = dc * f
+        dh = dz[t] @ W_hh
+    dz2 = dz.reshape(T * B, -1)
+    grads['lstm.weight_hh_l0'] = dz2.T @ np.stack(hs[:-1]).reshape(T * B, H)
+    grads['lstm.weight_ih_l0'] = dz2.T @ x.reshape(T * B, -1)
+    grads['lstm.bias_ih_l0'] = grads['lstm.bias_hh_l0'] = dz2.sum(0)
+    return loss, grads
+
+
+def layer_norm_fwd(x, gamma, beta, eps=1e-5):
+    mu = x.mean(-1, keepdims=True)
+    xc = x - mu
+    rstd = 1 / np.sqrt((xc * xc).mean(-1, keepdims=True) + eps)
+    xhat = xc * rstd
+    return xhat * gamma + beta, (xhat, rstd)
+
+
+def layer_norm_bwd(dy, gamma, cache, grads, name):
+    xhat, rstd = cache
+    grads[name + '.weight'] = (dy * xhat).reshape(-1, xhat.shape[-1]).sum(0)
+    grads[name + '.bias'] = dy.reshape(-1, dy.shape[-1]).sum(0)
+    dxhat = dy * gamma
+    return rstd * (dxhat - dxhat.mean(-1, keepdims=True) - xhat * (dxhat * xhat).mean(-1, keepdims=True))
+
+
+def transformer_step(params, x, target, heads):
+    """Pre-LN encoder block: x + SelfAttention(LN1(x)), then + FF(LN2(.)); MSE loss against target."""
+    p = params
+    B, T, D = x.shape
+    dh = D // heads
+    scale = np.float32(1 / np.sqrt(dh))
+
+    def split(t):                   # (B, T, D) -> (B, heads, T, dh)
+        return t.reshape(B, T, heads, dh).transpose(0, 2, 1, 3)
+
+    def merge(t):                   # (B, heads, T, dh) -> (B, T, D)
+        return t.transpose(0, 2, 1, 3).reshape(B, T, D)
+
+    n1, ln1 = layer_norm_fwd(x, p['norm1.weight'], p['norm1.bias'])
+    qkv = linear_fwd(n1, p['self_attn.in_proj_weight'], p['self_attn.in_proj_bias'])
+    q, k, v = (split(t) for t in np.split(qkv, 3, axis=-1))
+    s = q @ k.transpose(0, 1, 3, 2) * scale
+    a = np.exp(s - s.max(-1, keepdims=True))
+    a /= a.sum(-1, keepdims=True)
+    o = merge(a @ v)
+    x1 = x + linear_fwd(o, p['self_attn.out_proj.weight'], p['self_attn.out_proj.bias'])
+    n2, ln2 = layer_norm_fwd(x1, p['norm2.weight'], p['norm2.bias'])
+    f1 = linear_fwd(n2, p['linear1.weight'], p['linear1.bias'])
+    r = np.maximum(f1, 0)
+    out = x1 + linear_fwd(r, p['linear2.weight'], p['linear2.bias'])
+    diff = out - target
+    loss = float((diff * diff).mean())
+
+    g = {}
+    dout = diff * np.float32(2 / diff.size)
+    dr = linear_bwd(dout, r, p['linear2.weight'], g, 'linear2') * (f1 > 0)
+    dn2 = linear_bwd(dr, n2, p['linear1.weight'], g, 'linear1')
+    dx1 = dout + layer_norm_bwd(dn2, p['norm2.weight'], ln2, g, 'norm2')
+    do = split(linear_bwd(dx1, o, p['self_attn.out_proj.weight'], g, 'self_attn.out_proj'))
+    da = do @ v.transpose(0, 1, 3, 2)
+    dv = a.transpose(0, 1, 3, 2) @ do
+    ds = a * (da - (da * a).sum(-1, keepdims=True)) * scale        # softmax backward
+    dq, dk = ds @ k, ds.transpose(0, 1, 3, 2) @ q
+    dqkv = np.concatenate([merge(dq), merge(dk), merge(dv)], axis=-1)
+    dn1 = linear_bwd(dqkv, n1, p['self_attn.in_proj_weight'], g, 'self_attn.in_proj')
+    g['self_attn.in_proj_weight'] = g.pop('self_attn.in_proj.weight')
+    g['self_attn.in_proj_bias'] = g.pop('self_attn.in_proj.bias')
+    layer_norm_bwd(dn1, p['norm1.weight'], ln1, g, 'norm1')     # dx itself is not needed
+    return loss, g
+
+
+# ====================================================================================
+# The five workloads: a minigrad model, the matching NumPy step, a PyTorch twin, a batch.
+# ====================================================================================
+
+class LSTMClassifier(nn.Module):
+    def __init__(self, input_size, hidden_size, classes):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size)
+        self.fc = nn.Linear(hidden_size, classes)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out[-1])
+
+
+def mlp(sizes):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers += [nn.Linear(sizes[i], sizes[i + 1]), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+def make_workloads(rng):
+    def images(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def labels(n, classes=10):
+        return rng.integers(0, classes, n)
+
+    def mlp_names(n):               # the Sequential indices of the Linear layers: '0', '2', '4'
+        return [str(2 * i) for i in range(n)]
+
+    big = (784, 512, 512, 10)
+    small = (64, 128, 10)
+    heads = 4
+    return {
+        'mlp': dict(title='MLP 784-512-512-10, batch 128', model=lambda: mlp(big),
+                    batch=(images(128, 784), labels(128)), loss='ce',
+                    numpy=lambda p, x, y: mlp_step(p, mlp_names(3), x, y)),
+        'cnn': dict(title='digits CNN, batch 64', model=lambda: DigitsCNN(dropout=0.0),
+                    batch=(images(64, 1, 8, 8), labels(64)), loss='ce', numpy=cnn_step),
+        'lstm': dict(title='LSTM 64->128, T=32, B=32', model=lambda: LSTMClassifier(64, 128, 10),
+                     batch=(images(32, 32, 64), labels(32)), loss='ce', numpy=lstm_step),
+        'transformer': dict(title='pre-LN encoder block, B=16 T=64 d=128', loss='mse',
+                            model=lambda: nn.TransformerEncoderLayer(128, heads, 512, dropout=0.0,
+                                                                     batch_first=True, norm_first=True),
+                            batch=(images(16, 64, 128), images(16, 64, 128)),
+                            numpy=lambda p, x, t: transformer_step(p, x, t, heads)),
+        'small': dict(title='MLP 64-128-10, batch 64', model=lambda: mlp(small),
+                      batch=(images(64, 64), labels(64)), loss='ce',
+                      numpy=lambda p, x, y: mlp_step(p, mlp_names(2), x, y)),
+    }
+
+
+def torch_twin(name, state):
+    """The same network in PyTorch, loaded with minigrad's weights."""
+    tnn = torch.nn
+    if name in ('mlp', 'small'):
+        sizes = (784, 512, 512, 10) if name == 'mlp' else (64, 128, 10)
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers += [tnn.Linear(sizes[i], sizes[i + 1]), tnn.ReLU()]
+        model = tnn.Sequential(*layers[:-1])
+    elif name == 'cnn':
+        model = tnn.Module()
+        model.features = tnn.Sequential(tnn.Conv2d(1, 32, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+                                        tnn.Conv2d(32, 64, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2))
+        model.classifier = tnn.Sequential(tnn.Flatten(), tnn.Dropout(0.0), tnn.Linear(256, 128), tnn.ReLU(),
+                                          tnn.Dropout(0.0), tnn.Linear(128, 10))
+        model.forward = lambda x: model.classifier(model.features(x))
+    elif name == 'lstm':
+        model = tnn.Module()
+        model.lstm, model.fc = tnn.LSTM(64, 128), tnn.Linear(128, 10)
+        model.forward = lambda x: model.fc(model.lstm(x)[0][-1])
+    else:
+        model = tnn.TransformerEncoderLayer(128, 4, 512, dropout=0.0, batch_first=True, norm_first=True)
+    model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
+    return model
+
+
+# ----- one training step in each framework, as a closure over model, optimizer and batch -----
+
+def minigrad_step(model, kind, x, y):
+    opt = minigrad.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = F.cross_entropy if kind == 'ce' else F.mse_loss
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def torch_step(model, kind, x, y):
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = torch.nn.functional.cross_entropy if kind == 'ce' else torch.nn.functional.mse_loss
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def numpy_step(fn, params, x, y):
+    def step():
+        sgd(params, fn(params, x, y)[1])
+    return step
+
+
+def verify(name, w, model, params):
+    """The hand-written backward must give minigrad's gradients (and loss) on the same batch."""
+    x, y = w['batch']
+    loss_fn = F.cross_entropy if w['loss'] == 'ce' else F.mse_loss
+    loss = loss_fn(model(minigrad.tensor(x)), minigrad.tensor(y))
+    model.zero_grad()
+    loss.backward()
+    np_loss, grads = w['numpy'](params, x, y)
+    ours = dict(model.named_parameters())
+    if set(grads) != set(ours):
+        raise AssertionError(f"{name}: hand-written grads for {sorted(grads)}, minigrad has {sorted(ours)}")
+    np.testing.assert_allclose(np_loss, loss.item(), rtol=1e-4, err_msg=f"{name}: loss")
+    for k, g in grads.items():
+        scale = float(np.abs(ours[k].grad.numpy()).max()) + 1e-12
+        np.testing.assert_allclose(g, ours[k].grad.numpy(), rtol=1e-3, atol=1e-4 * scale,
+                                   err_msg=f"{name}: gradient of {k}")
+    model.zero_grad()
+
+
+def time_per_step(step, n, sync=None):
+    start = time.perf_counter()
+    for _ in range(n):
+        step()
+    if sync:
+        sync()
+    return (time.perf_counter() - start) / n
+
+
+def calibrate(step, min_time, sync=None):
+    """Warm up, then the number of steps that take about ``min_time`` seconds."""
+    step()
+    t = time_per_step(step, 2, sync)
+    return max(3, int(min_time / t))
+
+
+def peak_bytes(step):
+    tracemalloc.start()
+    step()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def run(names, rounds, min_time, device):
+    rng = np.random.default_rng(0)
+    workloads = make_workloads(rng)
+    rows = []
+    for name in names:
+        w = workloads[name]
+        minigrad.manual_seed(0)
+        model = w['model']()
+        state = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+        params = {k: v.detach().numpy().copy() for k, v in model.named_parameters()}
+        verify(name, w, model, params)
+        x, y = w['batch']
+        steps = {'minigrad': minigrad_step(model, w['loss'], minigrad.tensor(x), minigrad.tensor(y)),
+                 'numpy': numpy_step(w['numpy'], params, x, y)}
+        if torch is not None:
+            steps['torch'] = torch_step(torch_twin(name, state), w['loss'], torch.from_numpy(x), torch.from_numpy(y))
+        sync = {}                   # GPU work is queued: wait for it before reading the clock
+        if device == 'cuda':
+            gpu_model = w['model']().to('cuda')
+            gpu_model.load_state_dict(state)
+            steps['minigrad-cuda'] = minigrad_step(gpu_model, w['loss'], minigrad.tensor(x, device='cuda'),
+                                                   minigrad.tensor(y, device='cuda'))
+            sync['minigrad-cuda'] = minigrad.cuda.synchronize
+        counts = {k: calibrate(s, min_time, sync.get(k)) for k, s in steps.items()}
+        times = {k: [] for k in steps}
+        for _ in range(rounds):
+            for k, s in steps.items():
+                times[k].append(time_per_step(s, counts[k], sync.get(k)))
+        row = {'name': name, 'title': w['title'], 'times': times,
+               'peak_minigrad': peak_bytes(steps['minigrad']), 'peak_numpy': peak_bytes(steps['numpy'])}
+        rows.append(row)
+        print(f"  {w['title']}: done", file=sys.stderr, flush=True)
+    return rows
+
+
+def report(rows, rounds):
+    def ms(ts):
+        return f"{1000 * statistics.median(ts):8.2f}"
+
+    def ratios(a, b):
+        r = [x / y for x, y in zip(a, b)]
+        return f"{statistics.median(r):5.2f}x  (" + " ".join(f"{v:.2f}" for v in r) + ")"
+
+    print(f"\nms per training step (median of {rounds} rounds; one BLAS thread); "
+          f"ratios are per round, median first\n")
+    has_torch = any('torch' in r['times'] for r in rows)
+    has_cuda = any('minigrad-cuda' in r['times'] for r in rows)
+    header = f"{'workload':40s} {'minigrad':>8s} {'numpy':>8s}" + (f" {'torch':>8s}" if has_torch else "")
+    header += f" {'peak MB mg/np':>14s}  {'minigrad/numpy':36s}" + (f" {'minigrad/torch':36s}" if has_torch else "")
+    print(header)
+    print('-' * len(header))
+    for r in rows:
+        t = r['times']
+        line = f"{r['title']:40s} {ms(t['minigrad'])} {ms(t['numpy'])}"
+        if has_torch:
+            line += f" {ms(t['torch'])}"
+        line += f" {r['peak_minigrad'] / 2**20:6.1f}/{r['peak_numpy'] / 2**20:<6.1f}"
+        line += f"  {ratios(t['minigrad'], t['numpy']):36s}"
+        if has_torch:
+            line += f" {ratios(t['minigrad'], t['torch']):36s}"
+        print(line)
+    if has_cuda:
+        print(f"\n{'workload':40s} {'cpu ms':>8s} {'cuda ms':>8s}  speed-up")
+        for r in rows:
+            t = r['times']
+            print(f"{r['title']:40s} {ms(t['minigrad'])} {ms(t['minigrad-cuda'])}  "
+                  f"{ratios(t['minigrad'], t['minigrad-cuda'])}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--only', nargs='+', choices=['mlp', 'cnn', 'lstm', 'transformer', 'small'],
+                        default=['mlp', 'cnn', 'lstm', 'transformer', 'small'], help='workloads to run')
+    parser.add_argument('--rounds', type=int, default=5, help='timing rounds (default: 5)')
+    parser.add_argument('--min-time', type=float, default=0.3,
+                        help='seconds each implementation runs per round (default: 0.3)')
+    parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu',
+                        help="'cuda' also times minigrad on the GPU (skipped when none is usable)")
+    args = parser.parse_args(argv)
+    device = args.device
+    if device == 'cuda' and not minigrad.cuda.is_available():
+        print("--device cuda: no usable GPU (CuPy and an NVIDIA GPU are needed); timing the CPU only",
+              file=sys.stderr)
+        device = 'cpu'
+    if torch is None:
+        print("PyTorch is not installed: the torch column is skipped", file=sys.stderr)
+    report(run(args.only, args.rounds, args.min_time, device), args.rounds)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,53 @@
+"""``minigrad.nn.utils``: gradient clipping.
+
+Clipping keeps one bad batch from throwing the weights far away: if the gradients' combined
+norm exceeds ``max_norm`` they are all scaled down by the same factor, so the update keeps its
+direction and only loses length. Call it between ``loss.backward()`` and ``optimizer.step()``.
+"""
+import math
+
+from ..autograd.grad_mode import no_grad
+from ..backend import get_array_module
+from ..tensor import Tensor
+
+
+def _grads(parameters):
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p.grad for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients in place so that their total ``norm_type``-norm is at most ``max_norm``.
+
+    The total norm is the norm of the vector of all gradient entries together:
+    (Σ_params Σ |g|^p)^(1/p), or max |g| for p = inf. The factor is max_norm / (total + 1e-6),
+    applied only when it is below 1. Returns the total norm (before clipping) as a Tensor.
+    """
+    grads = _grads(parameters)
+    norm_type = float(norm_type)
+    if not grads:
+        return Tensor(0.0)
+    xp = get_array_module(grads[0].data)
+    if norm_type == math.inf:
+        total = max(xp.abs(g.data).max() for g in grads)
+    else:
+        total = sum((xp.abs(g.data) ** norm_type).sum() for g in grads) ** (1.0 / norm_type)
+    total = Tensor._make(xp.asarray(total, dtype=grads[0].dtype), False, None, 0)
+    value = float(total.item())
+    if error_if_nonfinite and not math.isfinite(value):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {value}, "
+                           f"so it cannot be clipped; set error_if_nonfinite=False to skip this check")
+    factor = max_norm / (value + 1e-6)
+    if factor < 1:
+        with no_grad():
+            for g in grads:
+                g.mul_(factor)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient entry into [-clip_value, clip_value], in place."""
+    clip_value = float(clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            g.clamp_(-clip_value, clip_value)
