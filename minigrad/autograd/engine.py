@@ -53,9 +53,18 @@ def _fit(grad, shape, dtype, fn, i):
 
 def _owned(grad, grad_outputs):
     """A leaf's ``.grad`` must not share memory with another gradient (in-place updates of it)."""
-    if grad.data.base is not None or any(grad is g for g in grad_outputs):
+    if grad.data.base is not None or grad in _identities(grad_outputs):
         return grad.clone()
     return grad
+
+
+class _identities(tuple):
+    """A tuple whose ``in`` compares by identity (Tensor's ``==`` is elementwise)."""
+    def __contains__(self, item):
+        for x in self:
+            if x is item:
+                return True
+        return False
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
@@ -117,7 +126,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     g = grads[t._output_nr]
                     if g is not None:
                         t.grad = g if t.grad is None else t.grad + g
-            if not any(g is not None for g in grads):
+            if grads[0] is None and (fn._n_out == 1 or all(g is None for g in grads)):
                 results = (None,) * len(fn.next_edges)
             else:
                 if fn._n_out > 1:

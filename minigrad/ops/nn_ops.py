@@ -264,13 +264,56 @@ class CrossEntropy(Function):
         dim = ctx.dim
         if target is None:
             target = x._wrap(ctx.target.dense(x.data))
-        g = g.unsqueeze(dim) if ctx.scale is None else g * ctx.scale
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            gx = (Softmax.apply(x, dim) * target.sum(dim, keepdim=True) - target) * g
+            gx = CrossEntropyBackward.apply(x, target, g, dim, ctx.scale)
         if ctx.needs_input_grad[1]:
-            gt = -LogSoftmax.apply(x, dim) * g
+            gt = -LogSoftmax.apply(x, dim) * _per_class(g, dim, ctx.scale)
         return gx, gt, None, None
+
+
+def _per_class(g, dim, scale):
+    """The loss's incoming gradient, shaped to broadcast over the classes (and times the mean's 1/n)."""
+    return g.unsqueeze(dim) if scale is None else g * scale
+
+
+class CrossEntropyBackward(Function):
+    """dx = (softmax(x) · Σ_c a_c - a) · G, the cross-entropy's gradient as one node
+    (G: the incoming gradient per sample, times the reduction's scale).
+
+    Its own derivatives, for double backward, with p = softmax(x) and w = Σ_c a_c:
+        d/dx:  p · (v - Σ_c v p),  v = gg · w · G   (the softmax Jacobian applied to gg · w · G)
+        d/da:  (Σ_c gg p - gg) · G
+        d/dG:  Σ_c (p w - a) · gg
+    """
+    @staticmethod
+    def forward(ctx, x, a, g, dim, scale):
+        xp = get_array_module(x.data)
+        ctx.save_for_backward(x, a, g)
+        ctx.dim, ctx.scale = dim, scale
+        e = xp.exp(x.data - x.data.max(axis=dim, keepdims=True))
+        p = e / e.sum(axis=dim, keepdims=True)
+        w = a.data.sum(axis=dim, keepdims=True)
+        G = xp.expand_dims(g.data, dim) if scale is None else g.data * scale
+        return (p * w - a.data) * G
+
+    @staticmethod
+    def backward(ctx, gg):
+        x, a, g = ctx.saved_tensors
+        dim = ctx.dim
+        G = _per_class(g, dim, ctx.scale)
+        p = Softmax.apply(x, dim)
+        w = a.sum(dim, keepdim=True)
+        gx = ga = gG = None
+        if ctx.needs_input_grad[0]:
+            v = gg * w * G
+            gx = p * (v - (v * p).sum(dim, keepdim=True))
+        if ctx.needs_input_grad[1]:
+            ga = ((gg * p).sum(dim, keepdim=True) - gg) * G
+        if ctx.needs_input_grad[2]:
+            t = (p * w - a) * gg
+            gG = t.sum(dim) if ctx.scale is None else t * ctx.scale
+        return gx, ga, gG, None, None
 
 
 # ---------------------------------------------------------------------------------------------
