@@ -90,7 +90,7 @@ def test_gpt_char_model_beats_the_unigram_baseline():
     data = np.array(tok.encode(text))
     split = int(0.9 * len(data))
     train, val = data[:split], data[split:]                    # validation text is never trained on
-    block, batch, steps = 32, 32, 400
+    block, batch, steps = 32, 32, 500
 
     def windows(source, n, rng):
         start = rng.integers(0, len(source) - block - 1, n)[:, None]
@@ -107,8 +107,9 @@ def test_gpt_char_model_beats_the_unigram_baseline():
     with mg.no_grad():
         val_loss = model(*windows(val, 512, np.random.default_rng(1)))[1].item()
     baseline = _unigram_loss(train, val, tok.vocab_size)
-    # measured (Python 3.11's docstrings, ~166k characters, 96 distinct): unigram 3.18 nats per
-    # character, GPT 2.1 after 400 steps; "well below" is asked as a full 0.8 nat better
+    # measured (Python 3.11's docstrings, 166k characters, 96 distinct): unigram 3.18 nats per
+    # character; GPT 2.24 after 500 steps (2.26 and 2.03 with seeds 1 and 2). "Well below" is
+    # asked as 0.8 nat (a quarter of the baseline) better
     assert val_loss < baseline - 0.8, f"validation loss {val_loss:.3f} vs unigram baseline {baseline:.3f}"
 
     prompt = mg.tensor([tok.encode("Return the ")])

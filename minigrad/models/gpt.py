@@ -8,15 +8,17 @@ it cannot copy the answer) and pre-layer-norm blocks (``norm_first=True``), as G
     x_l = x_{l-1} + CausalSelfAttention(LN(x_{l-1}));  x_l = x_l + FFN(LN(x_l))     for each block
     logits = LN(x_L) W_headᵀ          (W_head is the token embedding itself when ``tie_weights``)
 
-Trained with cross-entropy on "text shifted by one", it becomes a language model (article 003 §2
-on pretraining); ``generate`` then samples from it one token at a time.
+Trained with cross-entropy on "text shifted by one" (next-token prediction: GPT's pretraining
+objective, where article 003 §2 lists BERT's masked-token and next-sentence ones), it becomes a
+language model; ``generate`` then samples from it one token at a time. Positions are learned
+embeddings or the sinusoidal table, the two kinds article 003 §2 names.
 """
-import inspect
 import importlib
+import inspect
 
 from ..autograd import no_grad
 from ..backend import get_array_module
-from ..creation import arange, tensor
+from ..creation import arange
 from ..tensor import Tensor, cat
 from .. import random as _random
 from ..nn import functional as F

@@ -80,11 +80,11 @@ def _masked_softmax(scores):
     as PyTorch's scaled_dot_product_attention does.
     """
     xp = get_array_module(scores.data)
-    empty = xp.isneginf(scores.data).all(axis=-1, keepdims=True)
-    if not empty.any():
+    blind = xp.isneginf(scores.data).all(axis=-1, keepdims=True)
+    if not blind.any():
         return scores.softmax(-1)
-    empty = _constant(empty)
-    return scores.masked_fill(empty, 0.0).softmax(-1).masked_fill(empty, 0.0)
+    blind = _constant(blind)
+    return scores.masked_fill(blind, 0.0).softmax(-1).masked_fill(blind, 0.0)
 
 
 def _attend(query, key, value, bias, dropout_p, scale):
@@ -219,7 +219,15 @@ class MultiheadAttention(Module):
         if not (query.ndim == key.ndim == value.ndim):
             raise ValueError(f"{op}: query, key and value must all be batched or all unbatched, got "
                              f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
+        for name, m in (("attn_mask", attn_mask), ("key_padding_mask", key_padding_mask)):
+            if m is not None and not isinstance(m, Tensor):
+                raise TypeError(f"{op}: {name} must be a Tensor, got {type(m).__name__}")
         unbatched = query.ndim == 2
+        batch_axis = 0 if self.batch_first or unbatched else 1
+        if key.shape != value.shape or (not unbatched and key.shape[batch_axis] != query.shape[batch_axis]):
+            raise ValueError(f"{op}: key and value must have the same shape and the batch size of query, "
+                             f"got query {tuple(query.shape)}, key {tuple(key.shape)}, value "
+                             f"{tuple(value.shape)} (batch_first={self.batch_first})")
         if unbatched:       # one sequence: give it a batch axis of 1 and take it off at the end
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
             if key_padding_mask is not None:
@@ -227,10 +235,6 @@ class MultiheadAttention(Module):
         elif not self.batch_first:   # work batch-first inside: (L, N, E) -> (N, L, E)
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
         N, L, S = query.shape[0], query.shape[1], key.shape[1]
-        if key.shape != value.shape or key.shape[0] != N:
-            raise ValueError(f"{op}: key and value must have the same shape and batch size as query, "
-                             f"got query {tuple(query.shape)}, key {tuple(key.shape)}, value "
-                             f"{tuple(value.shape)} (batch-first view)")
 
         q, k, v = self._project(query, key, value)
         # (N, L, E) -> (N, L, h, E/h) -> (N, h, L, E/h): the heads become a batch axis
@@ -293,8 +297,6 @@ class MultiheadAttention(Module):
 
     @staticmethod
     def _as_bias(mask, like):
-        if not isinstance(mask, Tensor):
-            raise TypeError(f"MultiheadAttention: masks must be Tensors, got {type(mask).__name__}")
         if mask.dtype == bool_:
             return _additive_mask(~mask, like.dtype)
         if mask.dtype != like.dtype:

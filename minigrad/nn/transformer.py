@@ -19,10 +19,9 @@ projection in as key and value; the layers here follow the architecture the arti
 import copy
 import math
 
-import numpy
-
-from ..creation import tensor
-from . import functional as F    # functional imports attention.py at its end: use F.<name> inside functions
+from ..creation import arange, zeros
+from ..tensor import float32, float64
+from . import functional as F
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -47,12 +46,13 @@ class PositionalEncoding(Module):
     def __init__(self, d_model, max_len=5000, dropout=0.0):
         super().__init__()
         self.d_model, self.max_len = d_model, max_len
-        pos = numpy.arange(max_len, dtype=numpy.float64)[:, None]
-        freq = numpy.exp(-math.log(10000.0) * numpy.arange(0, d_model, 2) / d_model)  # 10000^(-2i/d)
-        pe = numpy.zeros((max_len, d_model))
-        pe[:, 0::2] = numpy.sin(pos * freq)
-        pe[:, 1::2] = numpy.cos(pos * freq[:d_model // 2])     # an odd d_model has one sin column more
-        self.register_buffer('pe', tensor(pe.astype(numpy.float32)))
+        pos = arange(max_len, dtype=float64).unsqueeze(1)                            # (max_len, 1)
+        freq = (arange(0, d_model, 2, dtype=float64) * (-math.log(10000.0) / d_model)).exp()  # 10000^(-2i/d)
+        angle = pos * freq                                                             # (max_len, ⌈d/2⌉)
+        pe = zeros(max_len, d_model, dtype=float64)      # computed in float64, stored in float32
+        pe[:, 0::2] = angle.sin()
+        pe[:, 1::2] = angle[:, :d_model // 2].cos()      # an odd d_model has one sin column more
+        self.register_buffer('pe', pe.to(float32))
         self.dropout = Dropout(dropout)
 
     def forward(self, x):
@@ -285,5 +285,6 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz, device=None, dtype=None):
         """The (sz, sz) causal mask: 0 on and below the diagonal, -inf above it, so position i
         attends to positions 0..i only. Float32 unless ``dtype`` says otherwise."""
-        mask = numpy.triu(numpy.full((sz, sz), -numpy.inf, dtype=numpy.float32), 1)
-        return tensor(mask, dtype=dtype, device=device)
+        i = arange(sz, device=device)
+        above = i.unsqueeze(0) > i.unsqueeze(1)          # column j > row i: a later position
+        return zeros(sz, sz, dtype=dtype or float32, device=device).masked_fill(above, -math.inf)

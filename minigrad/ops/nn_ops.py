@@ -86,16 +86,21 @@ class LinearFunction(Function):
     def forward(ctx, x, weight, bias):
         need_x, need_w, _ = ctx.needs_input_grad
         ctx.save_for_backward(x if need_w else None, weight if need_x else None)
-        out = x.data @ weight.data.T
+        # leading axes folded into rows: one BLAS call, not one per batch element
+        rows = x.data.reshape(-1, x.shape[-1]) if x.ndim > 2 else x.data
+        out = rows @ weight.data.T
         if bias is not None:
             out += bias.data
-        return out
+        return out.reshape(x.shape[:-1] + (weight.shape[0],)) if x.ndim > 2 else out
 
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        gx = g @ weight if need_x else None
+        gx = None
+        if need_x:
+            gx = (g.reshape(-1, g.shape[-1]) @ weight).reshape(g.shape[:-1] + (weight.shape[1],)) \
+                if g.ndim > 2 else g @ weight
         gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1]) if need_w else None
         gb = g.sum(tuple(range(g.ndim - 1))) if need_b else None
         return gx, gw, gb

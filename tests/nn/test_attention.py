@@ -162,7 +162,8 @@ def test_sdpa_keeps_float32():
                                               ("none", dict(is_causal=True))])
 def test_sdpa_gradcheck(mask_kind, kwargs):
     rng = np.random.default_rng(6)
-    q, k, v = (mg.tensor(a, requires_grad=True) for a in _arrays(rng, (2, 4, 3), (2, 5, 3), (2, 5, 2), dtype=np.float64))
+    arrays = _arrays(rng, (2, 4, 3), (2, 5, 3), (2, 5, 2), dtype=np.float64)
+    q, k, v = (mg.tensor(a, requires_grad=True) for a in arrays)
     mask = _mask(mask_kind, rng)
     inputs = [q, k, v]
     if mask is not None and mask.dtype != bool:
@@ -178,7 +179,8 @@ def test_sdpa_gradcheck(mask_kind, kwargs):
 
 def test_sdpa_gradgradcheck():
     rng = np.random.default_rng(7)
-    q, k, v = (mg.tensor(a, requires_grad=True) for a in _arrays(rng, (1, 3, 2), (1, 4, 2), (1, 4, 2), dtype=np.float64))
+    arrays = _arrays(rng, (1, 3, 2), (1, 4, 2), (1, 4, 2), dtype=np.float64)
+    q, k, v = (mg.tensor(a, requires_grad=True) for a in arrays)
     mask = mg.tensor(_mask("bool", rng)[:3, :4])
     assert gradgradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask), [q, k, v])
 
@@ -383,12 +385,13 @@ def test_mha_does_not_loop_over_heads():
     (lambda: nn.MultiheadAttention(10, 3), r"MultiheadAttention: embed_dim \(10\) must be a positive multiple of num_heads \(3\)"),
     (lambda: nn.MultiheadAttention(8, 2, dropout=1.5), r"dropout must be in \[0, 1\)"),
     (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 3, 6), mg.randn(4, 3, 6), mg.randn(4, 3, 6)), r"MultiheadAttention: expected query of shape \(L, N, 8\).*got \(4, 3, 6\)"),
-    (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 3, 8), mg.randn(5, 2, 8), mg.randn(5, 2, 8)), r"same shape and batch size as query"),
-    (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 3, 8), mg.randn(5, 3, 8), mg.randn(6, 3, 8)), r"same shape and batch size"),
+    (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 3, 8), mg.randn(5, 2, 8), mg.randn(5, 2, 8)), r"key and value must have the same shape and the batch size of query, got query \(4, 3, 8\), key \(5, 2, 8\)"),
+    (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 3, 8), mg.randn(5, 3, 8), mg.randn(6, 3, 8)), r"key and value must have the same shape"),
     (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 8), mg.randn(5, 3, 8), mg.randn(5, 3, 8)), r"query, key and value must all be batched or all unbatched, got \(4, 8\), \(5, 3, 8\)"),
     (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 3, 8), mg.randn(4, 3, 8), mg.randn(4, 3, 8), attn_mask=mg.zeros(4, 5)), r"attn_mask must have shape \(L, S\) = \(4, 4\) or \(N\*num_heads, L, S\) = \(6, 4, 4\), got \(4, 5\)"),
     (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 3, 8), mg.randn(4, 3, 8), mg.randn(4, 3, 8), key_padding_mask=mg.zeros(4, 3, dtype=mg.bool)), r"key_padding_mask must have shape \(N, S\) = \(3, 4\), got \(4, 3\)"),
     (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 3, 8), mg.randn(4, 3, 8), mg.randn(4, 3, 8), attn_mask=mg.zeros(4, 4, dtype=mg.float64)), r"float mask must have the input's dtype float32, got float64"),
+    (lambda: nn.MultiheadAttention(8, 2)(mg.randn(4, 3, 8), mg.randn(4, 3, 8), mg.randn(4, 3, 8), key_padding_mask=np.zeros((3, 4), bool)), r"MultiheadAttention: key_padding_mask must be a Tensor, got ndarray"),
 ])
 def test_mha_errors(call, match):
     with pytest.raises((ValueError, TypeError), match=match):

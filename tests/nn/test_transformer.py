@@ -103,9 +103,9 @@ def test_transformer_state_dict_keys_and_shapes_match_torch():
     theirs = [(k, tuple(v.shape)) for k, v in torch.nn.Transformer(**kwargs).state_dict().items()]
     assert ours == theirs
     for layer in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
-        ours = [(k, tuple(v.shape)) for k, v in getattr(nn, layer)(D, NHEAD, FF, norm_first=True).state_dict().items()]
-        theirs = [(k, tuple(v.shape)) for k, v in getattr(torch.nn, layer)(D, NHEAD, FF, norm_first=True).state_dict().items()]
-        assert ours == theirs, layer
+        ours, theirs = (getattr(lib, layer)(D, NHEAD, FF, norm_first=True) for lib in (nn, torch.nn))
+        assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
+               [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()], layer
 
 
 def test_transformer_reinitialises_matrices_with_xavier():
