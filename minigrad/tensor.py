@@ -919,6 +919,19 @@ class Tensor:
     def div_(self, other):
         return self._inplace('div_', lambda old: old / other)
 
+    # `p -= lr * g` is in place, as in PyTorch (without these Python would rebind p to a new tensor)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
     def clamp_(self, min=None, max=None):
         return self._inplace('clamp_', lambda old: old.clamp(min, max))
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.autograd import gradcheck, gradgradcheck
 
 
 # ---------------------------------------------------------------- construction and dtypes
@@ -343,3 +344,26 @@ def test_in_place_update_of_a_parameter_under_no_grad():
         w.sub_(0.1 * w.grad)
     assert w.requires_grad and w.is_leaf
     np.testing.assert_allclose(w.detach().numpy(), [0.8, 1.6], rtol=1e-6)
+
+
+def test_augmented_assignment_is_in_place():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    before = w
+    with mg.no_grad():
+        w -= 0.5 * w.grad
+        w *= 2.0
+    assert w is before and w.requires_grad and w.is_leaf
+    np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0])
+
+
+def test_unbind_gives_slices_and_one_node_whose_gradient_stacks():
+    x = mg.tensor(np.arange(12.0).reshape(3, 4), dtype=mg.float64, requires_grad=True)
+    parts = x.unbind(1)
+    assert len(parts) == 4 and all(p.shape == (3,) for p in parts)
+    np.testing.assert_array_equal(parts[2].detach().numpy(), [2.0, 6.0, 10.0])
+    assert len({id(p.grad_fn) for p in parts}) == 1
+    (parts[0] * 2 + parts[3]).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.tile([2.0, 0.0, 0.0, 1.0], (3, 1)))
+    assert gradcheck(lambda t: t.unbind(0)[1] * t.unbind(0)[2], (x,))
+    assert gradgradcheck(lambda t: t.unbind(0)[1] * t.unbind(0)[2], (x,))

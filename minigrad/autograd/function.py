@@ -164,6 +164,12 @@ class Function:
         self.__dict__.clear()        # saved tensors and op-specific attributes (masks, indices) go
         self.next_edges, self._n_out, self._released = next_edges, n_out, True
 
+    @property
+    def next_functions(self):
+        """(node, output index) for each input, as PyTorch: where backward goes next (None: a
+        leaf or an input that needs no gradient)."""
+        return tuple((None, 0) if e is None or e[0] is None else (e[0], e[1]) for e in self.next_edges)
+
     def name(self):
         return type(self).__name__
 
