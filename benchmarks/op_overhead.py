@@ -13,7 +13,7 @@ backward together) with the ratios to NumPy.
 
     python benchmarks/op_overhead.py [--ops 1000] [--repeats 20]
 
-(with minigrad installed, ``pip install -e .``, or ``PYTHONPATH=.`` from the repository root)
+(run from anywhere: the checkout this file sits in is imported)
 """
 import os
 
@@ -22,10 +22,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse        # noqa: E402
 import statistics      # noqa: E402
+import sys             # noqa: E402
 import time            # noqa: E402
 
 import numpy as np     # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # this checkout first
 import minigrad as mg  # noqa: E402
 
 PATTERN = ("add", "mul", "tanh", "exp")    # exp(tanh(.)) stays in [1/e, e]: the chain never overflows

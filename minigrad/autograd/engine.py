@@ -18,19 +18,22 @@ from . import function
 
 def _discover(roots):
     """Count, for every node reachable from ``roots``, the edges that lead into it."""
-    deps = {}
-    stack = [fn for fn in roots]
-    seen = set(stack)
+    deps = dict.fromkeys(roots, 0)
+    stack = list(deps)
     while stack:
         fn = stack.pop()
-        fn._check_alive()
+        if fn._released:
+            fn._check_alive()            # raises: this part of the graph was already used
         for edge in fn.next_edges:
-            if edge is None or edge[0] is None:
+            if edge is None:
                 continue
             nxt = edge[0]
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
+            if nxt is None:
+                continue
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
                 stack.append(nxt)
     return deps
 
@@ -132,31 +135,35 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 if fn._n_out > 1:
                     grads = [g if g is not None else _zeros(fn, k) for k, g in enumerate(grads)]
                 results = type(fn).backward(fn, *grads)
-                if not isinstance(results, tuple):
+                if results.__class__ is not tuple:
                     results = (results,)
                 if len(results) != len(fn.next_edges):
                     raise RuntimeError(
                         f"{fn.name()}.backward returned {len(results)} gradients, but forward "
                         f"had {len(fn.next_edges)} inputs")
-            for i, (edge, g) in enumerate(zip(fn.next_edges, results)):
+            i = -1
+            for edge, g in zip(fn.next_edges, results):
+                i += 1
                 if edge is None:
                     continue
                 nxt, target, shape, dtype = edge
-                if g is not None and (g.data.shape != shape or g.data.dtype != dtype):
-                    g = _fit(g, shape, dtype, fn, i)
+                if g is not None:
+                    data = g.data
+                    if data.shape != shape or (data.dtype is not dtype and data.dtype != dtype):
+                        g = _fit(g, shape, dtype, fn, i)
                 if nxt is None:
                     if g is not None:
                         deliver_leaf(target, g, grads)
                     continue
+                buf = buffers.get(nxt)
+                if buf is None:
+                    buf = buffers[nxt] = [None] * nxt._n_out
                 if g is not None:
-                    buf = buffers.get(nxt)
-                    if buf is None:
-                        buf = buffers[nxt] = [None] * nxt._n_out
-                    buf[target] = g if buf[target] is None else buf[target] + g
-                elif nxt not in buffers:
-                    buffers[nxt] = [None] * nxt._n_out
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
+                    old = buf[target]
+                    buf[target] = g if old is None else old + g
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if not left:
                     ready.append(nxt)
             if not retain_graph:
                 fn._release()

@@ -62,6 +62,8 @@ class Function:
         Tensor = _Tensor
         ctx = object.__new__(cls)
         enabled = _State.enabled
+        if not enabled:
+            return cls._apply_untracked(ctx, args)
         data0 = None
         needs, edges = [], []
         for a in args:
@@ -120,6 +122,37 @@ class Function:
                 ctx._saved_out = (r.data, r._version, r._version[0])
         return result
 
+    @classmethod
+    def _apply_untracked(cls, ctx, args):
+        """``apply`` with recording off (no_grad, and every backward without create_graph):
+        the same forward, with no graph bookkeeping."""
+        Tensor = _Tensor
+        data0 = None
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a.data
+                if data0 is None:
+                    data0 = d
+                elif d.__class__ is not data0.__class__ and device_of(d) != device_of(data0):
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors on the same device, "
+                        f"got {device_of(data0)} and {device_of(d)}")
+        n = len(args)
+        ctx.needs_input_grad = _NO_GRADS[n] if n < 8 else (False,) * n
+        try:
+            out = cls.forward(ctx, *args)
+        except (ValueError, IndexError) as e:
+            raise type(e)(f"{cls.__name__}: {e}") from None
+        if out.__class__ is tuple:
+            return tuple(Tensor._make(_as_array(o, data0), False, None, i) for i, o in enumerate(out))
+        if out.__class__ is not data0.__class__:
+            out = _as_array(out, data0)
+        result = object.__new__(Tensor)
+        result.data, result.grad, result.requires_grad = out, None, False
+        result.grad_fn, result._output_nr = None, 0
+        result._version = args[0]._version if cls.is_view else [0]
+        return result
+
     # ----- saving what backward needs -----
     def save_for_backward(self, *tensors):
         if True not in self.needs_input_grad:
@@ -160,9 +193,11 @@ class Function:
                 f"first backward() if you need to backward twice.")
 
     def _release(self):
-        next_edges, n_out = self.next_edges, self._n_out
-        self.__dict__.clear()        # saved tensors and op-specific attributes (masks, indices) go
-        self.next_edges, self._n_out, self._released = next_edges, n_out, True
+        state = self.__dict__
+        next_edges = state['next_edges']
+        state.clear()                # saved tensors and op-specific attributes (masks, indices) go
+        state['next_edges'] = next_edges
+        state['_released'] = True
 
     @property
     def next_functions(self):
@@ -175,6 +210,9 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
+
+
+_NO_GRADS = [(False,) * n for n in range(8)]
 
 
 def _as_array(o, like):
