@@ -61,21 +61,15 @@ class Function:
     def apply(cls, *args):
         Tensor = _Tensor
         ctx = object.__new__(cls)
+        data0 = _first_array(cls, args)
         enabled = _State.enabled
         if not enabled:
-            return cls._apply_untracked(ctx, args)
-        data0 = None
+            return cls._apply_untracked(ctx, args, data0)
         needs, edges = [], []
         for a in args:
             if isinstance(a, Tensor):
                 d = a.data
-                if data0 is None:
-                    data0 = d
-                elif d.__class__ is not data0.__class__ and device_of(d) != device_of(data0):
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors on the same device, "
-                        f"got {device_of(data0)} and {device_of(d)}")
-                if enabled and a.requires_grad:
+                if a.requires_grad:
                     # the edge to follow backwards: the node that made `a` (and which of its
                     # outputs `a` is), or the leaf itself; plus a's shape and dtype for checks
                     fn = a.grad_fn
@@ -123,20 +117,10 @@ class Function:
         return result
 
     @classmethod
-    def _apply_untracked(cls, ctx, args):
+    def _apply_untracked(cls, ctx, args, data0):
         """``apply`` with recording off (no_grad, and every backward without create_graph):
         the same forward, with no graph bookkeeping."""
         Tensor = _Tensor
-        data0 = None
-        for a in args:
-            if isinstance(a, Tensor):
-                d = a.data
-                if data0 is None:
-                    data0 = d
-                elif d.__class__ is not data0.__class__ and device_of(d) != device_of(data0):
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors on the same device, "
-                        f"got {device_of(data0)} and {device_of(d)}")
         n = len(args)
         ctx.needs_input_grad = _NO_GRADS[n] if n < 8 else (False,) * n
         try:
@@ -210,6 +194,21 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
+
+
+def _first_array(cls, args):
+    """The array of the first tensor argument, after checking all tensors share its device."""
+    data0 = None
+    for a in args:
+        if isinstance(a, _Tensor):
+            d = a.data
+            if data0 is None:
+                data0 = d
+            elif d.__class__ is not data0.__class__ and device_of(d) != device_of(data0):
+                raise RuntimeError(
+                    f"{cls.__name__}: expected all tensors on the same device, "
+                    f"got {device_of(data0)} and {device_of(d)}")
+    return data0
 
 
 _NO_GRADS = [(False,) * n for n in range(8)]
