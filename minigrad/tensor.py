@@ -146,7 +146,10 @@ class Tensor:
     @property
     def mT(self):
         """The last two axes swapped (a batch of transposed matrices)."""
-        return self.transpose(-2, -1)
+        n = self.ndim
+        if n < 2:
+            raise ValueError(f"mT: needs at least 2 dims, got shape {tuple(self.shape)}")
+        return S.Permute.apply(self, tuple(range(n - 2)) + (n - 1, n - 2))
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[self._dim(dim, 'size')]

@@ -276,7 +276,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * (ctx.saved_output > 0)
+        return Mul.apply(g, ctx.saved_output > 0)     # float times bool keeps the float dtype
 
 
 class Clamp(Function):

@@ -101,8 +101,9 @@ class LinearFunction(Function):
         if need_x:
             gx = (g.reshape(-1, g.shape[-1]) @ weight).reshape(g.shape[:-1] + (weight.shape[1],)) \
                 if g.ndim > 2 else g @ weight
-        gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1]) if need_w else None
-        gb = g.sum(tuple(range(g.ndim - 1))) if need_b else None
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])     # rows: every leading axis
+        gw = g2.mT @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
+        gb = g2.sum(0) if need_b else None
         return gx, gw, gb
 
 
