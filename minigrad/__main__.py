@@ -1,8 +1,10 @@
-"""The command line: ``python -m minigrad`` (a two-minute tour of autograd) and ``python -m minigrad demo``.
+"""The command line: ``python -m minigrad`` (a two-minute tour of autograd), ``python -m minigrad demo``
+and ``python -m minigrad check``.
 
     python -m minigrad                  # build a tiny graph, backpropagate, check the gradients
     python -m minigrad demo             # train a CNN on handwritten digits, save a plot and a checkpoint
     python -m minigrad demo --help      # the demo's options
+    python -m minigrad check tutorials/01_custom_function.py   # check your solution of an exercise
 """
 import argparse
 import math
@@ -73,8 +75,9 @@ def demo(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='python -m minigrad',
-        description="minigrad: with no command, a short tour of autograd; 'demo' trains a digits CNN.")
-    commands = parser.add_subparsers(dest='command', metavar='{demo}')
+        description="minigrad: with no command, a short tour of autograd; 'demo' trains a digits CNN; "
+                    "'check' checks an exercise of tutorials/.")
+    commands = parser.add_subparsers(dest='command', metavar='{demo,check}')
     d = commands.add_parser('demo', help="train a CNN on scikit-learn's 8x8 handwritten digits",
                             description="Train a small CNN on scikit-learn's bundled digits (8x8, 1,797 "
                                         "images), print the test accuracy, save a plot and a checkpoint.")
@@ -84,7 +87,14 @@ def main(argv=None):
                    help='folder for training.png and digits_cnn.npz (default: ./minigrad-demo)')
     d.add_argument('--seed', type=int, default=0, help='seed for initialisation, dropout and shuffling (default: 0)')
     d.add_argument('--quiet', action='store_true', help='no progress bar')
+    c = commands.add_parser('check', help="check your solution of an exercise in tutorials/",
+                            description="Run the checker of a tutorials/ exercise on your file: one line "
+                                        "per check, then a summary; the exit status is 0 when all pass.")
+    c.add_argument('path', help='the exercise file, e.g. tutorials/01_custom_function.py')
     args = parser.parse_args(argv)
+    if args.command == 'check':
+        from minigrad.check import check
+        return 0 if check(args.path) else 1
     if args.command == 'demo':
         if args.epochs < 1:
             parser.error(f"--epochs must be at least 1, got {args.epochs}")

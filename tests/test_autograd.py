@@ -365,3 +365,18 @@ def test_requires_grad_can_be_switched_on_for_a_leaf():
     assert x.requires_grad_() is x and x.requires_grad
     x.requires_grad = False
     assert not x.requires_grad
+
+
+def test_a_backward_that_returns_an_array_is_named_in_the_error():
+    class Bad(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.data * 2          # an array, not a Tensor
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="Bad.backward returned a ndarray"):
+        Bad.apply(x).sum().backward()

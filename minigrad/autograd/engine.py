@@ -148,6 +148,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     continue
                 nxt, target, shape, dtype = edge
                 if g is not None:
+                    if not isinstance(g, function._Tensor):
+                        raise TypeError(
+                            f"{fn.name()}.backward returned a {type(g).__name__} for input {i}; it must "
+                            f"return a minigrad Tensor (or None) per input")
                     data = g.data
                     if data.shape != shape or (data.dtype is not dtype and data.dtype != dtype):
                         g = _fit(g, shape, dtype, fn, i)

@@ -1,0 +1,324 @@
+"""The exercises in ``tutorials/`` and their checkers (``minigrad/check.py``).
+
+For every exercise: the reference solution in ``tutorials/solutions/`` passes its checker, the
+untouched exercise is reported as not done (no crash, no traceback), and deliberately wrong
+solutions, made here by patching a reference solution, fail with a message that names the mistake.
+"""
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy
+import pytest
+
+import minigrad
+from minigrad import check as checks
+from minigrad.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIALS = ROOT / "tutorials"
+EXERCISES = sorted(p.name for p in TUTORIALS.glob("[0-9]*.py"))
+
+
+def solution(name):
+    """A fresh copy of the reference solution's module (patching it touches no other test)."""
+    return checks.load_exercise(TUTORIALS / "solutions" / name)
+
+
+def run_check(module, capsys):
+    ok = checks.check(module)
+    return ok, capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# the set of exercises
+# ---------------------------------------------------------------------------------------------
+def test_every_exercise_has_a_solution_a_checker_and_a_readme_entry():
+    assert len(EXERCISES) == 5
+    assert sorted(p.name for p in (TUTORIALS / "solutions").glob("[0-9]*.py")) == EXERCISES
+    assert sorted(checks.exercise_name(n) for n in EXERCISES) == sorted(checks.EXERCISES)
+    readme = (TUTORIALS / "README.md").read_text(encoding="utf-8")
+    for name in EXERCISES:
+        assert name in readme
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_exercise_file_marks_its_blanks_and_calls_the_checker(name):
+    text = (TUTORIALS / name).read_text(encoding="utf-8")
+    assert text.startswith('"""Exercise ')
+    assert 'raise NotImplementedError("exercise: ' in text
+    assert 'if __name__ == "__main__":' in text and "check(sys.modules[__name__])" in text
+    assert "NotImplementedError" not in (TUTORIALS / "solutions" / name).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# right answers pass, blanks are "not done yet"
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", EXERCISES)
+def test_reference_solution_passes(name, capsys):
+    ok, out = run_check(solution(name), capsys)
+    assert ok, out
+    assert "checks passed. Well done!" in out and "FAIL" not in out and "TODO" not in out
+
+
+@pytest.mark.parametrize("name, blanks", [
+    ("01_custom_function.py", ["Swish.forward"]),
+    ("02_gradient_descent.py", ["sgd_step", "sgd_momentum_step"]),
+    ("03_conv_by_hand.py", ["unfold", "conv2d"]),
+    ("04_attention_by_hand.py", ["attention"]),
+    ("05_layer_norm.py", ["LayerNormFunction.forward"]),
+])
+def test_untouched_exercise_is_not_done_yet(name, blanks, capsys):
+    ok = checks.check(TUTORIALS / name)
+    out = capsys.readouterr().out
+    assert ok is False
+    assert "Traceback" not in out and "FAIL" not in out
+    for blank in blanks:
+        assert f"not done yet: fill in {blank}" in out
+    assert "0 of" in out and f"Not done yet: fill in {', '.join(blanks)}." in out
+
+
+def test_a_half_done_exercise_names_the_remaining_blank(monkeypatch, capsys):
+    module = checks.load_exercise(TUTORIALS / "01_custom_function.py")
+    monkeypatch.setattr(module.Swish, "forward", solution("01_custom_function.py").Swish.forward)
+    ok, out = run_check(module, capsys)
+    assert not ok
+    assert "ok    forward matches F.silu" in out
+    assert "not done yet: fill in Swish.backward" in out and "fill in Swish.forward" not in out
+    assert "2 of 5 checks passed" in out
+
+
+# ---------------------------------------------------------------------------------------------
+# wrong answers fail, saying what is wrong
+# ---------------------------------------------------------------------------------------------
+def swish_backward_doubled(original):
+    return lambda ctx, grad: 2.0 * original(ctx, grad)
+
+
+def swish_backward_on_arrays(original):
+    def backward(ctx, grad):           # right values, but cut off from autograd: no double backward
+        return minigrad.tensor(original(ctx, grad).data)
+    return backward
+
+
+def swish_backward_returning_an_array(original):
+    return lambda ctx, grad: original(ctx, grad).data
+
+
+def swish_forward_widened(original):
+    return lambda ctx, x: original(ctx, x) * numpy.float64(1.0)
+
+
+def momentum_with_dampening(original):
+    def step(param, grad, velocity, lr, momentum, weight_decay=0.0):
+        g = grad + weight_decay * param
+        velocity = g if velocity is None else momentum * velocity + (1.0 - momentum) * g
+        return param - lr * velocity, velocity
+    return step
+
+
+def momentum_without_weight_decay(original):
+    return lambda param, grad, velocity, lr, momentum, weight_decay=0.0: original(param, grad, velocity, lr, momentum)
+
+
+def momentum_forgetting_velocity(original):
+    return lambda *args: (original(*args)[0], None)
+
+
+def sgd_step_ascending(original):
+    return lambda param, grad, lr: param + lr * grad
+
+
+def unfold_in_the_wrong_order(original):
+    def unfold(input, kernel_size, stride=1):
+        cols = original(input, kernel_size, stride)          # (N, P, C·KH·KW) in the order (c, u, v)
+        N, P, _ = cols.shape
+        C = input.shape[1]
+        return cols.reshape(N, P, C, -1).transpose(2, 3).reshape(N, P, -1)   # (u, v, c): wrong
+    return unfold
+
+
+def conv_ignoring_padding(original):
+    return lambda input, weight, bias=None, stride=1, padding=0: original(input, weight, bias, stride, 0)
+
+
+def unfold_detached(original):
+    return lambda input, kernel_size, stride=1: original(input.detach(), kernel_size, stride)
+
+
+def attention_unscaled(original):
+    return lambda q, k, v, **kw: original(q * math.sqrt(q.shape[-1]), k, v, **kw)
+
+
+def attention_output_only(original):
+    return lambda *args, **kw: original(*args, **kw)[0]
+
+
+def attention_mask_inverted(original):
+    def attention(q, k, v, attn_mask=None, is_causal=False):
+        if attn_mask is not None and attn_mask.dtype == minigrad.bool:
+            attn_mask = ~attn_mask                       # True read as "forbidden"
+        return original(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
+    return attention
+
+
+def layer_norm_one_pass_variance(original):
+    def forward(ctx, x, weight, bias, eps):
+        d = x.data
+        mean = d.mean(axis=-1, keepdims=True)
+        var = (d * d).mean(axis=-1, keepdims=True) - mean * mean     # cancels badly near 1000
+        ctx.save_for_backward(x, weight)
+        ctx.eps = eps
+        return (d - mean) / (var + eps) ** 0.5 * weight.data + bias.data
+    return forward
+
+
+def layer_norm_backward_without_the_mean_terms(original):
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        gx, gw, gb, _ = original(ctx, grad)
+        centred = x - x.mean(dim=-1, keepdim=True)
+        rstd = ((centred * centred).mean(dim=-1, keepdim=True) + ctx.eps) ** -0.5
+        return rstd * grad * weight, gw, gb, None                   # dx as if μ, σ were constants
+    return backward
+
+
+def layer_norm_bias_grad_doubled(original):
+    def backward(ctx, grad):
+        gx, gw, gb, _ = original(ctx, grad)
+        return gx, gw, 2.0 * gb, None
+    return backward
+
+
+def layer_norm_backward_forgetting_eps(original):
+    return lambda ctx, grad: original(ctx, grad)[:3]
+
+
+WRONG = [
+    # (exercise, class or None, attribute, how to break it, phrases the report must contain)
+    ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
+     ["FAIL  gradient of x", "the gradient of x is wrong at index", "2 times the expected value",
+      "FAIL  gradcheck", "mismatch for input 0 (x)"]),
+    ("01_custom_function.py", "Swish", "backward", swish_backward_on_arrays,
+     ["ok    gradcheck", "FAIL  gradgradcheck", "not on .data arrays", "4 of 5 checks passed"]),
+    ("01_custom_function.py", "Swish", "backward", swish_backward_returning_an_array,
+     ["Swish.backward returned a ndarray as gradient number 0", "return minigrad Tensors"]),
+    ("01_custom_function.py", "Swish", "forward", swish_forward_widened,
+     ["the output has dtype float64, expected float32", "NumPy float64 scalar"]),
+    ("02_gradient_descent.py", None, "sgd_step", sgd_step_ascending,
+     ["FAIL  sgd_step", "parameter w1 (8, 4) after step 1 is wrong"]),
+    ("02_gradient_descent.py", None, "sgd_momentum_step", momentum_with_dampening,
+     ["FAIL  sgd_momentum_step: 5 steps match SGD(lr=0.1, momentum=0.9)", "after step 2 is wrong"]),
+    ("02_gradient_descent.py", None, "sgd_momentum_step", momentum_without_weight_decay,
+     ["ok    sgd_momentum_step: 5 steps match SGD(lr=0.1, momentum=0.9)",
+      "FAIL  sgd_momentum_step: 5 steps match SGD(lr=0.05, momentum=0.5, weight_decay=0.01)",
+      "2 of 3 checks passed"]),
+    ("02_gradient_descent.py", None, "sgd_momentum_step", momentum_forgetting_velocity,
+     ["returned None as the velocity"]),
+    ("03_conv_by_hand.py", None, "unfold", unfold_in_the_wrong_order,
+     ["FAIL  unfold of a (2, 3, 6, 7) input", "the result of unfold is wrong at index",
+      "FAIL  conv2d matches F.conv2d"]),
+    ("03_conv_by_hand.py", None, "conv2d", conv_ignoring_padding,
+     ["ok    conv2d matches F.conv2d: input (2, 3, 6, 7)",
+      "the output has shape (2, 3, 3, 2), expected (2, 3, 4, 3)"]),
+    ("03_conv_by_hand.py", None, "unfold", unfold_detached,
+     ["ok    conv2d matches F.conv2d: input (2, 2, 7, 6)", "no gradient reached input: autograd follows"]),
+    ("04_attention_by_hand.py", None, "attention", attention_unscaled,
+     ["FAIL  self-attention, no mask", "the attention weight matrix is wrong at index",
+      "FAIL  gradients of query, key and value"]),
+    ("04_attention_by_hand.py", None, "attention", attention_output_only,
+     ["should return a pair (output, weights), got Tensor"]),
+    ("04_attention_by_hand.py", None, "attention", attention_mask_inverted,
+     ["ok    self-attention, no mask", "FAIL  bool mask (True = may attend)", "ok    is_causal=True"]),
+    ("05_layer_norm.py", "LayerNormFunction", "forward", layer_norm_one_pass_variance,
+     ["ok    forward matches nn.LayerNorm(10)", "FAIL  forward stays accurate for inputs with a large mean"]),
+    ("05_layer_norm.py", "LayerNormFunction", "backward", layer_norm_backward_without_the_mean_terms,
+     ["the gradient of x is wrong at index", "FAIL  gradcheck", "mismatch for input 0 (x)"]),
+    ("05_layer_norm.py", "LayerNormFunction", "backward", layer_norm_bias_grad_doubled,
+     ["the gradient of bias is wrong", "2 times the expected value", "mismatch for input 2 (bias)"]),
+    ("05_layer_norm.py", "LayerNormFunction", "backward", layer_norm_backward_forgetting_eps,
+     ["LayerNormFunction.backward returned 3 value(s), expected 4", "None for the non-tensor ones"]),
+]
+
+
+@pytest.mark.parametrize("name, owner, attribute, breaker, phrases", WRONG,
+                         ids=[f"{w[0][:2]}-{w[3].__name__}" for w in WRONG])
+def test_wrong_solution_fails_naming_the_problem(name, owner, attribute, breaker, phrases, monkeypatch, capsys):
+    module = solution(name)
+    target = module if owner is None else getattr(module, owner)
+    original = getattr(target, attribute)
+    broken = breaker(original)
+    monkeypatch.setattr(target, attribute, broken if owner is None else staticmethod(broken))
+    ok, out = run_check(module, capsys)
+    assert ok is False, out
+    assert "Traceback" not in out
+    for phrase in phrases:
+        assert phrase in out, f"{phrase!r} missing from the report:\n{out}"
+
+
+def test_an_exception_in_student_code_is_reported_with_its_line(tmp_path, capsys):
+    text = (TUTORIALS / "solutions" / "01_custom_function.py").read_text(encoding="utf-8")
+    buggy = text.replace("xp.tanh(0.5 * x.data)", "xp.tanh(0.5 * x.data, 3)")
+    assert buggy != text
+    path = tmp_path / "01_custom_function.py"
+    path.write_text(buggy, encoding="utf-8")
+    line = buggy.splitlines().index(next(s for s in buggy.splitlines() if ", 3)" in s)) + 1
+    assert checks.check(path) is False
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "TypeError" in out
+    assert f"(raised in your Swish.forward, line {line} of 01_custom_function.py)" in out
+
+
+def test_a_missing_name_is_reported(monkeypatch, capsys):
+    module = solution("04_attention_by_hand.py")
+    monkeypatch.delattr(module, "attention")
+    ok, out = run_check(module, capsys)
+    assert not ok and "04_attention_by_hand.py defines no `attention`" in out
+
+
+# ---------------------------------------------------------------------------------------------
+# finding the checker of a file, and the command line
+# ---------------------------------------------------------------------------------------------
+def test_a_file_that_does_not_load_is_reported(tmp_path, capsys):
+    path = tmp_path / "05_layer_norm.py"
+    path.write_text("def broken(:\n", encoding="utf-8")
+    assert checks.check(path) is False
+    assert f"could not load {path}: SyntaxError on line 1" in capsys.readouterr().out
+
+
+def test_a_file_with_no_checker_lists_the_exercises(tmp_path, capsys):
+    path = tmp_path / "my_attempt.py"
+    path.write_text("", encoding="utf-8")
+    assert checks.check(path) is False
+    out = capsys.readouterr().out
+    assert "no checker for my_attempt.py" in out and "01_custom_function.py" in out
+
+
+def test_command_line_check(capsys):
+    assert main(["check", str(TUTORIALS / "solutions" / "03_conv_by_hand.py")]) == 0
+    assert "All 6 checks passed" in capsys.readouterr().out
+    assert main(["check", str(TUTORIALS / "03_conv_by_hand.py")]) == 1
+    assert "not done yet: fill in unfold" in capsys.readouterr().out
+    assert main(["check", str(TUTORIALS / "missing" / "01_custom_function.py")]) == 1
+    assert "no such file" in capsys.readouterr().out
+
+
+def test_command_line_check_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["check", "--help"])
+    assert info.value.code == 0
+    assert "tutorials/01_custom_function.py" in capsys.readouterr().out
+
+
+def test_running_an_exercise_file_runs_its_checker():
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, str(TUTORIALS / "solutions" / "02_gradient_descent.py")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All 3 checks passed" in done.stdout
+    done = subprocess.run([sys.executable, str(TUTORIALS / "02_gradient_descent.py")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "not done yet: fill in sgd_step" in done.stdout
+    assert "Traceback" not in done.stderr
