@@ -22,7 +22,27 @@ def _index(idx, n, who):
     return i % n
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: length, iteration, and adding at the end."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """``Sequential(m1, m2, ...)`` or ``Sequential(OrderedDict(name=module, ...))``: y = m_k(...m_2(m_1(x)))."""
 
     def __init__(self, *args):
@@ -58,24 +78,8 @@ class Sequential(Module):
             for i, m in enumerate(modules):
                 self._modules[str(i)] = m
 
-    def __len__(self):
-        return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add ``module`` at the end."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered as children ``'0'``, ``'1'``, ...; has no forward of its own."""
 
     def __init__(self, modules=None):
@@ -97,23 +101,8 @@ class ModuleList(Module):
         self._modules.clear()
         self.extend(modules)
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __iadd__(self, modules):
         return self.extend(modules)
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
 
     def insert(self, index, module):
         modules = list(self._modules.values())
