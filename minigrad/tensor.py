@@ -800,9 +800,6 @@ class Tensor:
         out = S.Unbind.apply(self, d)
         return out if isinstance(out, tuple) else (out,)
 
-    def _stack(self, tensors, dim):
-        return stack(tensors, dim)
-
     def gather(self, dim, index):
         """out[i][j] = self[index[i][j]][j] for dim=0 (and likewise for other dims), as PyTorch."""
         d = self._dim(dim, 'gather')
@@ -1076,7 +1073,7 @@ def stack(tensors, dim=0):
     n = tensors[0].ndim + 1
     if not -n <= dim < n:
         raise IndexError(f"stack: dimension {dim} out of range for {n} dims")
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
+    return S.Stack.apply(dim % n, *_common(tensors, 'stack'))
 
 
 def where(condition, input, other):

@@ -120,4 +120,17 @@ class Unbind(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return grads[0]._stack(grads, ctx.dim), None
+        return Stack.apply(ctx.dim, *grads), None
+
+
+class Stack(Function):
+    """Tensors of one shape joined along a new axis ``dim``;  the gradients are g's slices
+    (``Unbind``: the two ops are each other's backward)."""
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim = dim
+        return get_array_module(tensors[0].data).stack([t.data for t in tensors], axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None,) + tuple(Unbind.apply(g, ctx.dim))
