@@ -31,6 +31,7 @@ import math
 import warnings
 
 from ..backend import get_array_module
+from ..ops.nn_ops import LSTMGates
 from ..creation import empty
 from ..tensor import Tensor, cat, float32, stack
 from . import init
@@ -63,10 +64,9 @@ def _rnn_step(x_part, h, w_hh_t, mode):
 
 
 def _lstm_step(x_part, state, w_hh_t):
+    """i, f, o = σ(·), g = tanh(·) of the gate blocks; c = f c₋ + i g; h = o tanh(c) (one node)."""
     h, c = state
-    i, f, g, o = _gates(x_part + h @ w_hh_t, 4)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
+    return LSTMGates.apply(x_part + h @ w_hh_t, c)
 
 
 def _gru_step(x_part, h, w_hh_t, b_hh):

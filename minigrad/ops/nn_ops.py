@@ -2,15 +2,18 @@
 needs), cross-entropy, layer/batch normalisation, embedding lookup, binary cross-entropy.
 
 These are single graph nodes rather than chains of small ops: fewer nodes is faster, and a
-fused formula (``softmax - onehot`` for cross-entropy) is numerically safer. Each backward is
+fused formula (``softmax - onehot`` for cross-entropy) is numerically safer. The LSTM cell's gate
+arithmetic is one node too. Each backward is
 written with Tensor ops, so it can itself be differentiated (double backward).
 """
 import math
 
+from ..autograd.api import grad
 from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..backend import get_array_module
 from .index import IndexAdd
+from .shape import Cat
 
 
 class Softmax(Function):
@@ -430,3 +433,80 @@ class BinaryCrossEntropy(Function):
             gy = g * ((1 - x).clamp(min=tiny).log().clamp(min=_LOG_FLOOR)
                       - x.clamp(min=tiny).log().clamp(min=_LOG_FLOOR))
         return gx, gy
+
+
+# ---------------------------------------------------------------------------------------------
+# the LSTM cell
+# ---------------------------------------------------------------------------------------------
+def _lstm_parts(z, c_prev):
+    """Gates and new cell state from the pre-activations z = [z_i, z_f, z_g, z_o] (arrays)."""
+    xp = get_array_module(z)
+    n = c_prev.shape[-1]
+
+    def sigmoid(v):
+        return (xp.tanh(v * 0.5) + 1) * 0.5
+
+    i, f = sigmoid(z[..., :n]), sigmoid(z[..., n:2 * n])
+    g, o = xp.tanh(z[..., 2 * n:3 * n]), sigmoid(z[..., 3 * n:])
+    c = f * c_prev + i * g
+    return i, f, g, o, c, xp.tanh(c)
+
+
+class LSTMGates(Function):
+    """The LSTM cell's gate arithmetic as one node (PyTorch's gate order i, f, g, o):
+
+        i, f, o = σ(z_i), σ(z_f), σ(z_o),   g = tanh(z_g)
+        c = f ⊙ c₋ + i ⊙ g,                 h = o ⊙ tanh(c)
+
+    z is the step's pre-activation x W_ihᵀ + h₋ W_hhᵀ + b (one matmul for all four gates).
+    Ten small ops per time step become one node; its backward is ``LSTMGatesBackward``.
+    """
+    @staticmethod
+    def forward(ctx, z, c_prev):
+        ctx.save_for_backward(z, c_prev)
+        i, f, g, o, c, tc = _lstm_parts(z.data, c_prev.data)
+        return o * tc, c
+
+    @staticmethod
+    def backward(ctx, dh, dc):
+        z, c_prev = ctx.saved_tensors
+        return LSTMGatesBackward.apply(z, c_prev, dh, dc)
+
+
+class LSTMGatesBackward(Function):
+    """The LSTM cell's backward as one node. With tc = tanh(c) and dĉ = dc + dh ⊙ o ⊙ (1 - tc²):
+
+        dz_i = dĉ ⊙ g ⊙ i(1-i),   dz_f = dĉ ⊙ c₋ ⊙ f(1-f),   dz_g = dĉ ⊙ i ⊙ (1-g²),
+        dz_o = dh ⊙ tc ⊙ o(1-o),  dc₋ = dĉ ⊙ f
+
+    Its own derivatives (double backward) come from differentiating the same formulas written
+    with Tensor ops (``_lstm_backward_reference``), so the fused arithmetic has a reference.
+    """
+    @staticmethod
+    def forward(ctx, z, c_prev, dh, dc):
+        xp = get_array_module(z.data)
+        ctx.save_for_backward(z, c_prev, dh, dc)
+        i, f, g, o, c, tc = _lstm_parts(z.data, c_prev.data)
+        dct = dc.data + dh.data * o * (1 - tc * tc)
+        dz = xp.concatenate([dct * g * i * (1 - i), dct * c_prev.data * f * (1 - f),
+                             dct * i * (1 - g * g), dh.data * tc * o * (1 - o)], axis=-1)
+        return dz, dct * f
+
+    @staticmethod
+    def backward(ctx, gdz, gdc):
+        leaves = [t.detach().requires_grad_() for t in ctx.saved_tensors]
+        with enable_grad():
+            outs = _lstm_backward_reference(*leaves)
+        # second derivatives at this point; they do not carry a third-order graph back to z
+        return grad(outs, leaves, (gdz, gdc), create_graph=True, allow_unused=True)
+
+
+def _lstm_backward_reference(z, c_prev, dh, dc):
+    """``LSTMGatesBackward`` composed from Tensor ops (differentiable again)."""
+    n = c_prev.shape[-1]
+    zi, zf, zg, zo = z.reshape(z.shape[:-1] + (4, n)).unbind(z.ndim - 1)
+    i, f, g, o = zi.sigmoid(), zf.sigmoid(), zg.tanh(), zo.sigmoid()
+    tc = (f * c_prev + i * g).tanh()
+    dct = dc + dh * o * (1 - tc * tc)
+    parts = (dct * g * i * (1 - i), dct * c_prev * f * (1 - f), dct * i * (1 - g * g), dh * tc * o * (1 - o))
+    return Cat.apply(z.ndim - 1, *parts), dct * f

@@ -272,3 +272,28 @@ def test_bad_input_raises(call, match):
 def test_wrong_dtype_or_type_raises(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+# ---------------------------------------------------------------------------------------------
+# the fused LSTM gate node against the same arithmetic written with Tensor ops
+# ---------------------------------------------------------------------------------------------
+def _gates_composed(z, c_prev):
+    i, f, g, o = z.reshape(z.shape[:-1] + (4, c_prev.shape[-1])).unbind(z.ndim - 1)
+    c = f.sigmoid() * c_prev + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def test_fused_lstm_gates_match_the_composed_formula_and_pass_gradchecks():
+    from minigrad.ops.nn_ops import LSTMGates
+    mg.manual_seed(3)
+    z = mg.randn(2, 12, dtype=mg.float64, requires_grad=True)
+    c = mg.randn(2, 3, dtype=mg.float64, requires_grad=True)
+    for fused, composed in zip(LSTMGates.apply(z, c), _gates_composed(z, c)):
+        np.testing.assert_allclose(to_numpy(fused), to_numpy(composed), rtol=1e-12, atol=1e-12)
+    dh, dc = mg.randn(2, 3, dtype=mg.float64), mg.randn(2, 3, dtype=mg.float64)
+    got = mg.autograd.grad(LSTMGates.apply(z, c), (z, c), (dh, dc))
+    want = mg.autograd.grad(_gates_composed(z, c), (z, c), (dh, dc))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-12, atol=1e-12)
+    assert gradcheck(LSTMGates.apply, (z, c))
+    assert gradgradcheck(LSTMGates.apply, (z, c))
