@@ -135,4 +135,3 @@ fake.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(
     as_strided=_device_function('as_strided', numpy.lib.stride_tricks.as_strided),
     sliding_window_view=_device_function('sliding_window_view', numpy.lib.stride_tricks.sliding_window_view)))
 fake.cuda = types.SimpleNamespace(Device=lambda *a: types.SimpleNamespace(synchronize=lambda: None))
-fake.fused_kernels = False     # the fused CUDA kernels can't run on this double

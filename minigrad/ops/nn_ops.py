@@ -5,6 +5,11 @@ These are single graph nodes rather than chains of small ops: fewer nodes is fas
 fused formula (``softmax - onehot`` for cross-entropy) is numerically safer. The LSTM cell's gate
 arithmetic is one node too. Each backward is
 written with Tensor ops, so it can itself be differentiated (double backward).
+
+On the GPU, softmax, log-softmax, cross-entropy, layer norm and GELU run as fused CUDA kernels
+(``minigrad.cuda.kernels``) whenever the arrays allow it; the array code beside each kernel call
+is the composed reference it is tested against, and is what runs on the CPU. A backward with
+``create_graph=True`` always takes the Tensor-op formulas, so double backward works on both.
 """
 import math
 
@@ -12,8 +17,19 @@ from ..autograd.api import grad
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..backend import get_array_module
+from ..cuda import kernels
 from .index import IndexAdd
 from .shape import Cat
+
+
+def _fused_rows(dim, *arrays):
+    """Can a fused row kernel (one row per softmax) run on these arrays along ``dim``?"""
+    return dim == arrays[0].ndim - 1 and kernels.usable(*arrays)
+
+
+def _fused_backward(ctx, *arrays):
+    """Can the backward take its fused kernel? Not when building a graph (create_graph=True)."""
+    return not is_grad_enabled() and _fused_rows(ctx.dim, *arrays)
 
 
 class Softmax(Function):
@@ -27,6 +43,8 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         xp = get_array_module(x.data)
         ctx.dim = dim
+        if _fused_rows(dim, x.data):
+            return kernels.softmax(x.data)
         e = xp.exp(x.data - x.data.max(axis=dim, keepdims=True))
         e /= e.sum(axis=dim, keepdims=True)
         return e
@@ -34,6 +52,8 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         y = ctx.saved_output
+        if _fused_backward(ctx, y.data, grad.data):
+            return grad._wrap(kernels.softmax_backward(y.data, grad.data)), None
         return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
 
 
@@ -45,12 +65,16 @@ class LogSoftmax(Function):
     def forward(ctx, x, dim):
         xp = get_array_module(x.data)
         ctx.dim = dim
+        if _fused_rows(dim, x.data):
+            return kernels.softmax(x.data, log=True)
         shifted = x.data - x.data.max(axis=dim, keepdims=True)
         return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
     @staticmethod
     def backward(ctx, grad):
         y = ctx.saved_output
+        if _fused_backward(ctx, y.data, grad.data):
+            return grad._wrap(kernels.softmax_backward(y.data, grad.data, log=True)), None
         return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
 
 
@@ -174,14 +198,19 @@ class Gelu(Function):
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
+        if kernels.usable(x.data):
+            ctx.cdf = None
+            return kernels.gelu(x.data, approximate)
         ctx.cdf = _gelu_cdf(x, approximate)      # kept: backward needs Φ(x) again
         return x.data * ctx.cdf.data
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.saved_tensors
+        if not is_grad_enabled() and kernels.usable(x.data, g.data):
+            return g._wrap(kernels.gelu_backward(x.data, g.data, ctx.approximate)), None
         # double backward differentiates this formula, so Φ must then be a function of x in the graph
-        cdf = _gelu_cdf(x, ctx.approximate) if is_grad_enabled() else ctx.cdf
+        cdf = ctx.cdf if ctx.cdf is not None and not is_grad_enabled() else _gelu_cdf(x, ctx.approximate)
         if ctx.approximate == 'tanh':
             t = 2 * cdf - 1
             pdf = (1 - t * t) * (0.5 * _SQRT_2_OVER_PI) * (1 + 3 * _GELU_CUBIC * x * x)
@@ -258,7 +287,15 @@ class CrossEntropy(Function):
     def forward(ctx, x, target, dim, scale):
         xp = get_array_module(x.data)
         ctx.save_for_backward(x, target if not isinstance(target, ClassTarget) else None)
-        ctx.target, ctx.dim, ctx.scale = target, dim, scale
+        ctx.target, ctx.dim, ctx.scale, ctx.lse = target, dim, scale, None
+        if isinstance(target, ClassTarget) and target.smooth is None and _fused_rows(dim, x.data):
+            rows = x.data.reshape(-1, x.shape[-1])
+            index = xp.ascontiguousarray(target.index.reshape(-1), dtype=xp.int64)
+            coef = xp.ascontiguousarray(target.coef.reshape(-1), dtype=x.dtype)
+            losses, ctx.lse = kernels.cross_entropy(rows, index, coef)
+            ctx.fused_target = index, coef
+            per_sample = losses.reshape(target.index.shape)
+            return per_sample if scale is None else per_sample.sum() * scale
         shifted = x.data - x.data.max(axis=dim, keepdims=True)
         logp = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         per_sample = -(target.dot(logp) if isinstance(target, ClassTarget)
@@ -271,6 +308,13 @@ class CrossEntropy(Function):
     def backward(ctx, g):
         x, target = ctx.saved_tensors
         dim = ctx.dim
+        if ctx.lse is not None and not is_grad_enabled():
+            xp = get_array_module(x.data)
+            per_row = g.data if ctx.scale is None else g.data * ctx.scale
+            G = xp.ascontiguousarray(xp.broadcast_to(per_row, ctx.lse.shape), dtype=x.dtype)
+            rows = x.data.reshape(-1, x.shape[-1])
+            gx = kernels.cross_entropy_backward(rows, ctx.lse, *ctx.fused_target, G)
+            return x._wrap(gx.reshape(x.shape)), None, None, None
         if target is None:
             target = x._wrap(ctx.target.dense(x.data))
         gx = gt = None
@@ -347,10 +391,18 @@ class Normalize(Function):
     """
     @staticmethod
     def forward(ctx, x, weight, bias, dims, view, eps):
-        mean, rstd = _moments(x, dims, eps)
         ctx.save_for_backward(x, weight)
-        ctx.mean, ctx.rstd, ctx.dims, ctx.view, ctx.eps = mean, rstd, dims, view, eps
+        ctx.dims, ctx.view, ctx.eps = dims, view, eps
         ctx.bias_shape = None if bias is None else bias.shape
+        ctx.fused = _fused_layer_norm(x, weight, bias, dims, view)
+        if ctx.fused:
+            y, mean, rstd = kernels.layer_norm(_as_rows(x, view), *(None if p is None else p.data.reshape(-1)
+                                                                    for p in (weight, bias)), eps)
+            stat_shape = x.shape[:x.ndim - len(view)] + (1,) * len(view)
+            ctx.mean, ctx.rstd = x._wrap(mean.reshape(stat_shape)), x._wrap(rstd.reshape(stat_shape))
+            return y.reshape(x.shape)
+        mean, rstd = _moments(x, dims, eps)
+        ctx.mean, ctx.rstd = mean, rstd
         y = (x - mean) * rstd
         if weight is not None:
             y = y * weight.reshape(view)
@@ -366,6 +418,8 @@ class Normalize(Function):
             mean, rstd = _moments(x, dims, ctx.eps)
         else:
             mean, rstd = ctx.mean, ctx.rstd
+            if ctx.fused and kernels.usable(g.data):
+                return _layer_norm_backward_fused(ctx, x, weight, g)
         xhat = (x - mean) * rstd
         lead = x.ndim - len(view)
         broadcast_axes = tuple(i for i in range(x.ndim) if i < lead or view[i - lead] == 1)
@@ -380,6 +434,37 @@ class Normalize(Function):
         if need_b:
             gb = g.sum(broadcast_axes).reshape(ctx.bias_shape)
         return gx, gw, gb, None, None, None
+
+
+def _as_rows(x, view):
+    """x as a matrix with one row per normalised group (the trailing ``view`` axes flattened)."""
+    return x.data.reshape(-1, math.prod(view))
+
+
+def _fused_layer_norm(x, weight, bias, dims, view):
+    """Layer norm (statistics over the trailing axes, weight and bias both given or both absent) on
+    arrays a fused kernel takes."""
+    trailing = dims == tuple(range(x.ndim - len(view), x.ndim)) and tuple(x.shape[x.ndim - len(view):]) == view
+    if not trailing or (weight is None) != (bias is None):
+        return False
+    return kernels.usable(x.data, *(() if weight is None else (weight.data, bias.data)))
+
+
+def _layer_norm_backward_fused(ctx, x, weight, g):
+    """``Normalize.backward`` for layer norm with the fused kernel for dx; dw and db are column sums."""
+    view = ctx.view
+    rows, g_rows = _as_rows(x, view), g.data.reshape(-1, math.prod(view))
+    mean, rstd = ctx.mean.data.reshape(-1), ctx.rstd.data.reshape(-1)
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    w = None if weight is None else weight.data.reshape(-1)
+    gx = x._wrap(kernels.layer_norm_backward(rows, w, mean, rstd, g_rows).reshape(x.shape)) if need_x else None
+    gw = gb = None
+    if need_w:
+        xhat = (rows - mean[:, None]) * rstd[:, None]
+        gw = x._wrap((g_rows * xhat).sum(axis=0).reshape(weight.shape))
+    if need_b:
+        gb = x._wrap(g_rows.sum(axis=0).reshape(ctx.bias_shape))
+    return gx, gw, gb, None, None, None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,329 @@
+"""Fused CUDA kernels for the hot row-wise ops: softmax, log-softmax, cross-entropy, layer norm, GELU.
+
+Why fuse? Written as array ops, ``softmax(x)`` on the GPU is five kernels (max, subtract, exp,
+sum, divide), and each one reads the whole matrix from GPU memory and writes it back. A kernel
+that does all five while the row sits in fast on-chip memory reads x once (twice, counting
+the cache) and writes y once, so it runs close to the memory bandwidth: about four times
+faster for a 4096×4096 float32 softmax on an H100 (article 004, the GPU).
+
+How they work: **one warp (32 threads) per row**. The 32 lanes walk along the row 32 columns
+apart (neighbouring lanes read neighbouring addresses, so the reads coalesce), each keeping a
+partial result; five ``__shfl_xor_sync`` exchanges then combine the 32 partials so that every
+lane holds the row's total. No shared memory and no ``__syncthreads`` are needed. The softmax
+keeps a running maximum m and a running sum s of e^(x - m) in a single pass (the *online
+softmax*: when a larger value arrives, the sum so far is rescaled by e^(m_old - m_new)).
+
+These functions take and return arrays (not Tensors): the ops in ``minigrad.ops.nn_ops`` call
+them from their forward and backward when ``usable(...)`` says so, and otherwise run their
+composed array code, which is the reference the kernels are tested against. The source is
+compiled once per dtype by CuPy (NVRTC). Tests may run the same source on the CPU through an
+emulator installed with ``set_runtime`` (see ``tests/cuda_emulator.py``), the way
+``backend.set_cuda_module`` installs a stand-in for CuPy.
+"""
+import functools
+
+from ..backend import get_array_module
+
+SOURCE = r'''
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+
+// float and double versions of the maths, picked by overloading
+__device__ __forceinline__ float ex(float v) { return expf(v); }
+__device__ __forceinline__ double ex(double v) { return exp(v); }
+__device__ __forceinline__ float lg(float v) { return logf(v); }
+__device__ __forceinline__ double lg(double v) { return log(v); }
+__device__ __forceinline__ float er(float v) { return erff(v); }
+__device__ __forceinline__ double er(double v) { return erf(v); }
+__device__ __forceinline__ float th(float v) { return tanhf(v); }
+__device__ __forceinline__ double th(double v) { return tanh(v); }
+__device__ __forceinline__ float root(float v) { return sqrtf(v); }
+__device__ __forceinline__ double root(double v) { return sqrt(v); }
+
+// the sum of v over the 32 lanes of the warp, in every lane (a butterfly of 5 exchanges)
+template<typename T> __device__ __forceinline__ T warp_sum(T v) {
+    for (int d = 16; d > 0; d >>= 1) v += __shfl_xor_sync(0xffffffffu, v, d);
+    return v;
+}
+
+// online softmax, one step: fold value v into the running maximum m and sum s of e^(x - m)
+template<typename T> __device__ __forceinline__ void online_add(T& m, T& s, T v) {
+    if (v > m) { s = s * ex(m - v) + T(1); m = v; }
+    else if (v > -INFINITY) s += ex(v - m);
+}
+
+// log Σ_c e^(x_c) of one row, in every lane of the warp (-inf for a row of -inf)
+template<typename T> __device__ __forceinline__ T row_logsumexp(const T* x, int cols, int lane) {
+    T m = -INFINITY, s = T(0);
+    for (int c = lane; c < cols; c += 32) online_add(m, s, x[c]);
+    for (int d = 16; d > 0; d >>= 1) {           // merge two lanes' (m, s): rescale both to the larger m
+        T m2 = __shfl_xor_sync(0xffffffffu, m, d), s2 = __shfl_xor_sync(0xffffffffu, s, d);
+        T mm = m > m2 ? m : m2;
+        s = (m > -INFINITY ? s * ex(m - mm) : T(0)) + (m2 > -INFINITY ? s2 * ex(m2 - mm) : T(0));
+        m = mm;
+    }
+    return m + lg(s);
+}
+
+// which row this warp owns; blocks hold blockDim.x / 32 warps
+#define ROW_AND_LANE \
+    const long long row = (long long)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32; \
+    const int lane = threadIdx.x % 32; \
+    if (row >= rows) return;
+
+// y = softmax(x) or log_softmax(x) along rows of length cols
+template<typename T> __global__ void softmax_forward(const T* x, T* y, long long rows, int cols, int log_softmax) {
+    ROW_AND_LANE
+    x += row * cols; y += row * cols;
+    const T lse = row_logsumexp(x, cols, lane);
+    for (int c = lane; c < cols; c += 32) y[c] = log_softmax ? x[c] - lse : ex(x[c] - lse);
+}
+
+// softmax:      dx = y (g - Σ g y)
+// log_softmax:  dx = g - e^y Σ g
+template<typename T> __global__ void softmax_backward(const T* y, const T* g, T* dx, long long rows, int cols,
+                                                      int log_softmax) {
+    ROW_AND_LANE
+    y += row * cols; g += row * cols; dx += row * cols;
+    T acc = T(0);
+    for (int c = lane; c < cols; c += 32) acc += log_softmax ? g[c] : g[c] * y[c];
+    acc = warp_sum(acc);
+    for (int c = lane; c < cols; c += 32) dx[c] = log_softmax ? g[c] - ex(y[c]) * acc : y[c] * (g[c] - acc);
+}
+
+// loss_n = -coef_n (x_n[t_n] - logsumexp(x_n)); lse_n kept for the backward
+template<typename T> __global__ void cross_entropy_forward(const T* x, const long long* target, const T* coef,
+                                                           T* loss, T* lse, long long rows, int cols) {
+    ROW_AND_LANE
+    x += row * cols;
+    const T l = row_logsumexp(x, cols, lane);
+    if (lane == 0) { lse[row] = l; loss[row] = -coef[row] * (x[target[row]] - l); }
+}
+
+// dx_n = coef_n G_n (softmax(x_n) - onehot(t_n)), G the incoming gradient per row
+template<typename T> __global__ void cross_entropy_backward(const T* x, const T* lse, const long long* target,
+                                                            const T* coef, const T* G, T* dx, long long rows,
+                                                            int cols) {
+    ROW_AND_LANE
+    x += row * cols; dx += row * cols;
+    const T k = coef[row] * G[row], l = lse[row];
+    const long long t = target[row];
+    for (int c = lane; c < cols; c += 32) dx[c] = k * (ex(x[c] - l) - (c == t ? T(1) : T(0)));
+}
+
+// y = (x - mean) rstd · w + b over rows; mean and rstd = 1/√(var + eps) kept for the backward
+template<typename T> __global__ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd,
+                                                        long long rows, int cols, T eps, int affine) {
+    ROW_AND_LANE
+    x += row * cols; y += row * cols;
+    T s = T(0);
+    for (int c = lane; c < cols; c += 32) s += x[c];
+    const T mu = warp_sum(s) / cols;
+    T v = T(0);                                   // a second pass over the centred values: no cancellation
+    for (int c = lane; c < cols; c += 32) { T d = x[c] - mu; v += d * d; }
+    const T r = T(1) / root(warp_sum(v) / cols + eps);
+    for (int c = lane; c < cols; c += 32) {
+        T h = (x[c] - mu) * r;
+        y[c] = affine ? h * w[c] + b[c] : h;
+    }
+    if (lane == 0) { mean[row] = mu; rstd[row] = r; }
+}
+
+// with x̂ = (x - mean) rstd and dx̂ = g w:  dx = rstd (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂))
+template<typename T> __global__ void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd,
+                                                         const T* g, T* dx, long long rows, int cols, int affine) {
+    ROW_AND_LANE
+    x += row * cols; g += row * cols; dx += row * cols;
+    const T mu = mean[row], r = rstd[row];
+    T a = T(0), bb = T(0);
+    for (int c = lane; c < cols; c += 32) {
+        T gh = affine ? g[c] * w[c] : g[c];
+        a += gh; bb += gh * (x[c] - mu) * r;
+    }
+    a = warp_sum(a) / cols; bb = warp_sum(bb) / cols;
+    for (int c = lane; c < cols; c += 32) {
+        T gh = affine ? g[c] * w[c] : g[c];
+        dx[c] = r * (gh - a - (x[c] - mu) * r * bb);
+    }
+}
+
+// Φ(x) and Φ'(x) of GELU: exact (erf) or GPT-2's tanh approximation
+template<typename T> __device__ __forceinline__ void gelu_cdf_pdf(T x, int tanh_approx, T& cdf, T& pdf) {
+    if (tanh_approx) {
+        const T k = T(0.7978845608028654), a = T(0.044715);    // √(2/π)
+        T t = th(k * (x + a * x * x * x));
+        cdf = T(0.5) * (T(1) + t);
+        pdf = T(0.5) * (T(1) - t * t) * k * (T(1) + T(3) * a * x * x);
+    } else {
+        cdf = T(0.5) * (T(1) + er(x * T(0.7071067811865476)));  // 1/√2
+        pdf = ex(T(-0.5) * x * x) * T(0.3989422804014327);       // 1/√(2π)
+    }
+}
+
+// a grid-stride loop: any number of elements with a bounded grid
+#define EACH_ELEMENT \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+
+// y = x Φ(x)
+template<typename T> __global__ void gelu_forward(const T* x, T* y, long long n, int tanh_approx) {
+    EACH_ELEMENT { T cdf, pdf; gelu_cdf_pdf(x[i], tanh_approx, cdf, pdf); y[i] = x[i] * cdf; }
+}
+
+// dx = g (Φ(x) + x Φ'(x))
+template<typename T> __global__ void gelu_backward(const T* x, const T* g, T* dx, long long n, int tanh_approx) {
+    EACH_ELEMENT { T cdf, pdf; gelu_cdf_pdf(x[i], tanh_approx, cdf, pdf); dx[i] = g[i] * (cdf + x[i] * pdf); }
+}
+'''
+
+KERNEL_NAMES = ('softmax_forward', 'softmax_backward', 'cross_entropy_forward', 'cross_entropy_backward',
+                'layer_norm_forward', 'layer_norm_backward', 'gelu_forward', 'gelu_backward')
+_CTYPES = {'float32': 'float', 'float64': 'double'}
+_ROWS_PER_BLOCK = 4             # warps per block: 128 threads
+_THREADS = 256                  # per block, for the elementwise kernels
+_MAX_BLOCKS = 65536             # the grid-stride loop covers the rest
+
+enabled = True                  # switch off to make every op take its composed path (to compare them)
+
+
+class _CupyRuntime:
+    """Compiles SOURCE with CuPy once per dtype and launches its kernels."""
+
+    def __init__(self, cupy):
+        self.xp = cupy
+
+    @functools.lru_cache(maxsize=None)
+    def function(self, name, dtype_name):
+        module = self._module(dtype_name)
+        return module.get_function(f'{name}<{_CTYPES[dtype_name]}>')
+
+    @functools.lru_cache(maxsize=None)
+    def _module(self, dtype_name):
+        names = [f'{k}<{_CTYPES[dtype_name]}>' for k in KERNEL_NAMES]
+        return self.xp.RawModule(code=SOURCE, options=('-std=c++14',), name_expressions=names)
+
+    def launch(self, name, dtype, grid, block, args):
+        self.function(name, dtype.name)((grid,), (block,), args)
+
+
+_runtime = None                 # a _CupyRuntime, or a test's emulator
+
+
+def set_runtime(runtime):
+    """Launch kernels with ``runtime`` (an object with ``xp`` and ``launch``); ``None`` restores CuPy's."""
+    global _runtime
+    _runtime = runtime
+
+
+def _runtime_for(array):
+    """What launches kernels on this array: CuPy's runtime for a CuPy array, an installed emulator
+    for arrays of its module, otherwise None (NumPy arrays, or a test double of CuPy)."""
+    global _runtime
+    xp = get_array_module(array)
+    if _runtime is None and xp.__name__ == 'cupy':
+        _runtime = _CupyRuntime(xp)
+    return _runtime if _runtime is not None and _runtime.xp is xp else None
+
+
+def usable(*arrays):
+    """True when these arrays can go through a fused kernel: all on a GPU (CuPy), all float32 or
+    all float64, laid out row after row (C-contiguous), and the kernels switched on."""
+    if not enabled or _runtime_for(arrays[0]) is None:
+        return False
+    dtype = arrays[0].dtype
+    return dtype.name in _CTYPES and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays)
+
+
+def _rows(x):
+    """(rows, cols) of x seen as a matrix whose rows run along the last axis."""
+    cols = x.shape[-1] if x.ndim else 1
+    return (x.size // cols if cols else 0), cols
+
+
+def _row_launch(name, x, args):
+    rows, _ = _rows(x)
+    if rows:
+        grid = (rows + _ROWS_PER_BLOCK - 1) // _ROWS_PER_BLOCK
+        _runtime_for(x).launch(name, x.dtype, grid, 32 * _ROWS_PER_BLOCK, args)
+
+
+def _elementwise_launch(name, x, args):
+    if x.size:
+        grid = min((x.size + _THREADS - 1) // _THREADS, _MAX_BLOCKS)
+        _runtime_for(x).launch(name, x.dtype, grid, _THREADS, args)
+
+
+def _scalars(xp, x):
+    rows, cols = _rows(x)
+    return xp.int64(rows), xp.int32(cols)
+
+
+def softmax(x, log=False):
+    """softmax (or log_softmax) of x along its last axis."""
+    xp = _runtime_for(x).xp
+    y = xp.empty_like(x)
+    _row_launch('softmax_forward', x, (x, y, *_scalars(xp, x), xp.int32(log)))
+    return y
+
+
+def softmax_backward(y, g, log=False):
+    """dx from the output y of ``softmax(x, log)`` and the incoming gradient g."""
+    xp = _runtime_for(y).xp
+    dx = xp.empty_like(y)
+    _row_launch('softmax_backward', y, (y, g, dx, *_scalars(xp, y), xp.int32(log)))
+    return dx
+
+
+def cross_entropy(x, target, coef):
+    """Per-row losses -coef · log softmax(x)[target] of logits x (rows, C), and each row's logsumexp."""
+    xp = _runtime_for(x).xp
+    loss, lse = xp.empty(x.shape[0], x.dtype), xp.empty(x.shape[0], x.dtype)
+    _row_launch('cross_entropy_forward', x, (x, target, coef, loss, lse, *_scalars(xp, x)))
+    return loss, lse
+
+
+def cross_entropy_backward(x, lse, target, coef, G):
+    """coef · G · (softmax(x) - onehot(target)), G the incoming gradient per row."""
+    xp = _runtime_for(x).xp
+    dx = xp.empty_like(x)
+    _row_launch('cross_entropy_backward', x, (x, lse, target, coef, G, dx, *_scalars(xp, x)))
+    return dx
+
+
+def layer_norm(x, weight, bias, eps):
+    """(x - mean) / √(var + eps) · weight + bias over the last axis; returns y, mean and rstd (per row).
+    ``weight`` and ``bias`` are both arrays of the last axis's length, or both None."""
+    xp = _runtime_for(x).xp
+    rows, _ = _rows(x)
+    y, mean, rstd = xp.empty_like(x), xp.empty(rows, x.dtype), xp.empty(rows, x.dtype)
+    affine = weight is not None
+    w, b = (weight, bias) if affine else (x, x)          # not read when affine is 0
+    _row_launch('layer_norm_forward', x, (x, w, b, y, mean, rstd, *_scalars(xp, x), x.dtype.type(eps),
+                                          xp.int32(affine)))
+    return y, mean, rstd
+
+
+def layer_norm_backward(x, weight, mean, rstd, g):
+    """dx of ``layer_norm`` from its saved mean and rstd and the incoming gradient g."""
+    xp = _runtime_for(x).xp
+    dx = xp.empty_like(x)
+    affine = weight is not None
+    _row_launch('layer_norm_backward', x, (x, weight if affine else x, mean, rstd, g, dx, *_scalars(xp, x),
+                                           xp.int32(affine)))
+    return dx
+
+
+def gelu(x, approximate):
+    """x · Φ(x), elementwise (``approximate='tanh'``: GPT-2's tanh form of Φ)."""
+    xp = _runtime_for(x).xp
+    y = xp.empty_like(x)
+    _elementwise_launch('gelu_forward', x, (x, y, xp.int64(x.size), xp.int32(approximate == 'tanh')))
+    return y
+
+
+def gelu_backward(x, g, approximate):
+    """g · (Φ(x) + x Φ'(x)), elementwise."""
+    xp = _runtime_for(x).xp
+    dx = xp.empty_like(x)
+    _elementwise_launch('gelu_backward', x, (x, g, dx, xp.int64(x.size), xp.int32(approximate == 'tanh')))
+    return dx
