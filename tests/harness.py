@@ -240,3 +240,11 @@ def op_tests(cases):
         check_gradgradcheck(case, specs)
 
     return test_forward, test_float32, test_gradcheck, test_gradgradcheck
+
+
+def small_tiles(monkeypatch, size):
+    """Make the tiled attention (``minigrad.ops.attention``) cut even small inputs into tiles of
+    ``size`` rows, on the CPU and on a GPU alike, so tests reach the multi-tile code."""
+    from minigrad.ops import attention
+    monkeypatch.setattr(attention, "BLOCK", size)
+    monkeypatch.setattr(attention, "GPU_BLOCK", size)

@@ -18,13 +18,21 @@ Nothing here loops over heads: the h heads are one extra batch axis, made by res
 projected (N, L, E) tensor to (N, L, h, E/h) and moving the head axis forward to (N, h, L, E/h).
 Every ``@`` below then works on all batch elements and all heads at once.
 
-Everything is composed from Tensor ops (matmul, softmax, add, dropout), so autograd gives the
-backward pass - and the double backward - for free.
+Two ways to compute it. The *composed* path (``_attend``) builds the four steps from Tensor ops
+(matmul, softmax, add, dropout): autograd gives backward and double backward for free, and it is
+the reference. But it materialises the L×S matrices S̃ and A for every sequence and head, and
+keeps them for backward: memory O(L·S), 64 MiB per head at 4096 tokens in float32. The *tiled*
+path (``minigrad.ops.attention.FlashAttention``) computes the same Z one block of keys at a time
+with an online softmax and never holds more than a block of S̃: memory O(L·block). It runs
+whenever nothing needs A itself: no dropout on the weights, no gradient for a float mask, and
+``MultiheadAttention`` not asked for its weights (``need_weights=False``, as the Transformer
+layers call it).
 """
 import math
 
 from ..backend import get_array_module
 from ..creation import empty
+from ..ops.attention import FlashAttention, attention_weights, causal_mask
 from ..tensor import Tensor, bool_
 from . import functional as F    # functional imports this file at its end: use F.<name> only inside functions
 from . import init
@@ -69,37 +77,28 @@ def _additive_mask(mask, dtype):
     return mask
 
 
-def _causal_mask(xp, L, S, dtype):
-    """The float mask that lets query i see keys 0..i only: -inf strictly above the diagonal."""
-    return _constant(xp.triu(xp.full((L, S), -math.inf, dtype=dtype), 1))
-
-
-def _masked_softmax(scores):
-    """softmax over the last axis of masked scores, where a row that is -inf everywhere (a query
-    allowed to see no key at all, e.g. a padded position) gets weights 0 instead of 0/0 = NaN,
-    as PyTorch's scaled_dot_product_attention does.
-    """
-    xp = get_array_module(scores.data)
-    blind = xp.isneginf(scores.data).all(axis=-1, keepdims=True)
-    if not blind.any():
-        return scores.softmax(-1)
-    blind = _constant(blind)
-    return scores.masked_fill(blind, 0.0).softmax(-1).masked_fill(blind, 0.0)
-
-
 def _attend(query, key, value, bias, dropout_p, scale):
-    """The four steps of the module docstring on (..., L, E) queries and (..., S, E) keys/values.
-
-    ``bias`` is None or a float Tensor added to the scores. Returns ``(Z, A)``.
+    """The composed path: the four steps of the module docstring on (..., L, E) queries and
+    (..., S, E) keys/values. ``bias`` is None or a float Tensor added to the scores; a row that
+    may see no key gets weights 0. Returns ``(Z, A)``.
     """
-    scores = (query @ key.transpose(-2, -1)) * scale          # S̃ = Q Kᵀ / √d_k
-    if bias is None:
-        weights = scores.softmax(-1)                          # A = softmax(S̃)
-    else:
-        weights = _masked_softmax(scores + bias)
+    weights = attention_weights(query, key, bias, scale)      # A = softmax(Q Kᵀ / √d_k + M)
     if dropout_p > 0.0:
         weights = F.dropout(weights, dropout_p, training=True)
     return weights @ value, weights                           # Z = A V
+
+
+def _attention(query, key, value, bias, causal, dropout_p, scale, need_weights=False):
+    """``(Z, A)``: the tiled path when nothing needs A (A is then None), else the composed one
+    (which also takes empty sequences, where there is nothing to tile)."""
+    if not need_weights and dropout_p == 0.0 and (bias is None or not bias.requires_grad) \
+            and query.shape[-2] > 0 and key.shape[-2] > 0:
+        return FlashAttention.apply(query, key, value, bias, causal, scale), None
+    if causal:
+        xp = get_array_module(query.data)
+        tri = _constant(causal_mask(xp, query.shape[-2], key.shape[-2], query.dtype))
+        bias = tri if bias is None else bias + tri
+    return _attend(query, key, value, bias, dropout_p, scale)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
@@ -130,13 +129,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise ValueError(f"{op}: dropout_p must be in [0, 1), got {dropout_p}")
     batch = _broadcast_batch(op, query.shape[:-2], key.shape[:-2], value.shape[:-2])
     L, S = query.shape[-2], key.shape[-2]
-    xp = get_array_module(query.data)
 
-    if is_causal:
-        if attn_mask is not None:
-            raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both")
-        bias = _causal_mask(xp, L, S, query.dtype)
-    elif attn_mask is not None:
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both")
+    if attn_mask is not None:
         if not isinstance(attn_mask, Tensor):
             raise TypeError(f"{op}: attn_mask must be a Tensor, got {type(attn_mask).__name__}")
         if attn_mask.dtype != bool_ and attn_mask.dtype != query.dtype:
@@ -149,7 +145,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
-    return _attend(query, key, value, bias, dropout_p, float(scale))[0]
+    return _attention(query, key, value, bias, is_causal, dropout_p, float(scale))[0]
 
 
 class MultiheadAttention(Module):
@@ -170,6 +166,9 @@ class MultiheadAttention(Module):
     Masks follow PyTorch's MultiheadAttention, where **True means "may not attend"** (the reverse
     of ``scaled_dot_product_attention``): ``attn_mask`` is (L, S) or (N·h, L, S), ``key_padding_mask``
     is (N, S) and marks padded keys; float masks are added to the scores.
+    ``is_causal=True`` beside an ``attn_mask`` is PyTorch's hint that the mask is the causal one: when
+    neither the weights nor a key padding mask need the mask itself, it is dropped and the tiled
+    attention skips the hidden tiles instead of adding -inf to them.
     Deliberate differences from PyTorch: ``is_causal=True`` without ``attn_mask`` applies the causal
     mask (PyTorch asks for the mask too), and a query that may see no key gets zero weights, not NaN.
     """
@@ -242,9 +241,13 @@ class MultiheadAttention(Module):
         k = k.reshape(N, S, h, self.head_dim).transpose(1, 2)
         v = v.reshape(N, S, h, self.head_dim).transpose(1, 2)
 
-        bias = self._mask_bias(attn_mask, key_padding_mask, is_causal, N, L, S, query)
+        if is_causal and attn_mask is not None and key_padding_mask is None and not need_weights:
+            attn_mask = None        # PyTorch's rule: is_causal is then a promise that the mask is causal
+        bias = self._mask_bias(attn_mask, key_padding_mask, N, L, S, query)
+        causal = is_causal and attn_mask is None      # with a mask still given, the mask decides
         dropout_p = self.dropout if self.training else 0.0
-        z, weights = _attend(q, k, v, bias, dropout_p, 1.0 / math.sqrt(self.head_dim))
+        z, weights = _attention(q, k, v, bias, causal, dropout_p, 1.0 / math.sqrt(self.head_dim),
+                                need_weights)
         # Concat(head_1..head_h): (N, h, L, E/h) -> (N, L, h, E/h) -> (N, L, E), then W^O
         out = self.out_proj(z.transpose(1, 2).reshape(N, L, E))
 
@@ -268,13 +271,12 @@ class MultiheadAttention(Module):
         return (F.linear(query, W[:E], bq), F.linear(key, W[E:2 * E], bk),
                 F.linear(value, W[2 * E:], bv))
 
-    def _mask_bias(self, attn_mask, key_padding_mask, is_causal, N, L, S, like):
+    def _mask_bias(self, attn_mask, key_padding_mask, N, L, S, like):
         """attn_mask and key_padding_mask as one float bias broadcasting to the (N, h, L, S) scores.
 
         Here True means "masked out", so the bool masks flip before becoming 0 / -inf floats.
         """
         op, h = "MultiheadAttention", self.num_heads
-        xp = get_array_module(like.data)
         bias = None
         if attn_mask is not None:
             if attn_mask.shape == (L, S):
@@ -285,8 +287,6 @@ class MultiheadAttention(Module):
                 raise ValueError(f"{op}: attn_mask must have shape (L, S) = {(L, S)} or "
                                  f"(N*num_heads, L, S) = {(N * h, L, S)}, got {tuple(attn_mask.shape)}")
             bias = self._as_bias(shaped, like)
-        elif is_causal:
-            bias = _causal_mask(xp, L, S, like.dtype)
         if key_padding_mask is not None:
             if key_padding_mask.shape != (N, S):
                 raise ValueError(f"{op}: key_padding_mask must have shape (N, S) = {(N, S)}, got "

@@ -6,7 +6,9 @@
 - a NumPy closed form of softmax(Q Kᵀ / √d) V, so the reference is not only PyTorch;
 - float64 gradcheck of both (inputs and parameters) and gradgradcheck of the function;
 - dropout on the attention weights, rows that may see no key, dtype kept in float32;
-- no Python loop over heads; parameter names, shapes and initialisation; bad-input errors.
+- no Python loop over heads; parameter names, shapes and initialisation; bad-input errors;
+- which path runs: the tiled kernel (minigrad.ops.attention, tested in tests/ops/test_attention_tiled.py)
+  unless the weights themselves are needed, with the same results as the composed ops.
 """
 import math
 
@@ -17,8 +19,11 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.autograd import gradcheck, gradgradcheck
+from minigrad.nn import attention as attention_module
+from minigrad.ops import attention as tiled
 from helpers import assert_close, copy_state, to_numpy
 from vectorised import python_calls
+from harness import small_tiles
 
 
 def _arrays(rng, *shapes, dtype=np.float32):
@@ -144,7 +149,7 @@ def test_sdpa_dropout_zeroes_or_rescales_each_weight():
     dropped = to_numpy(F.scaled_dot_product_attention(q, k, v, dropout_p=0.5))
     zero = dropped == 0
     assert 0.3 < zero.mean() < 0.7
-    np.testing.assert_allclose(dropped[~zero], 2.0 * clean[~zero], rtol=1e-6)
+    np.testing.assert_allclose(dropped[~zero], 2.0 * clean[~zero], rtol=1e-5)   # tiled vs composed path: float32 rounding
     mg.manual_seed(0)
     np.testing.assert_array_equal(to_numpy(F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)), dropped)
 
@@ -200,6 +205,66 @@ def test_sdpa_errors(call, match):
     q, k, v = (mg.tensor(a) for a in _arrays(np.random.default_rng(8), Q, K, V))
     with pytest.raises((ValueError, TypeError), match=match):
         call(q, k, v)
+
+
+def _path(out):
+    return "tiled" if isinstance(out.grad_fn, tiled.FlashAttention) else "composed"
+
+
+def test_sdpa_runs_the_tiled_kernel_unless_the_weights_are_needed(monkeypatch):
+    small_tiles(monkeypatch, 4)              # several tiles on these small inputs
+    rng = np.random.default_rng(18)
+    q, k, v = (mg.tensor(a, requires_grad=True) for a in _arrays(rng, (2, 9, 4), (2, 11, 4), (2, 11, 3)))
+    allowed = rng.random((9, 11)) > 0.3
+    allowed[3] = False                                  # query 3 sees no key
+    bias = mg.tensor(rng.standard_normal((9, 11)).astype(np.float32))
+    learned = mg.tensor(bias.numpy(), requires_grad=True)
+    sdpa = F.scaled_dot_product_attention
+    assert _path(sdpa(q, k, v)) == _path(sdpa(q, k, v, is_causal=True)) == "tiled"
+    assert _path(sdpa(q, k, v, attn_mask=mg.tensor(allowed))) == _path(sdpa(q, k, v, attn_mask=bias)) == "tiled"
+    assert _path(sdpa(q, k, v, attn_mask=learned)) == "composed"      # the bias needs its gradient
+    assert _path(sdpa(q, k, v, dropout_p=0.1)) == "composed"          # dropout acts on the weights
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(is_causal=True), dict(mask=True)], ids=["none", "causal", "bool"])
+def test_sdpa_tiled_equals_composed(monkeypatch, kwargs):
+    small_tiles(monkeypatch, 4)
+    rng = np.random.default_rng(19)
+    arrays = _arrays(rng, (2, 3, 9, 4), (2, 3, 11, 4), (2, 3, 11, 3), dtype=np.float64)
+    allowed = rng.random((2, 1, 1, 11)) > 0.3
+    allowed[1] = False                                  # sequence 1: every key is padding
+    if kwargs.pop("mask", False):
+        kwargs["attn_mask"] = mg.tensor(allowed)
+    upstream = mg.tensor(rng.standard_normal((2, 3, 9, 3)))
+
+    def run(learned_zero_bias):
+        q, k, v = (mg.tensor(a, requires_grad=True) for a in arrays)
+        extra = dict(kwargs)
+        if learned_zero_bias:       # a bias that needs a gradient sends the call down the composed path
+            mask = extra.pop("attn_mask", None)
+            zero = mg.zeros(9, 11, dtype=mg.float64, requires_grad=True)
+            if extra.pop("is_causal", False):
+                zero = zero + mg.tensor(np.triu(np.full((9, 11), -np.inf), 1))
+            extra["attn_mask"] = zero if mask is None else zero + mg.tensor(np.where(allowed, 0.0, -np.inf))
+        out = F.scaled_dot_product_attention(q, k, v, **extra)
+        out.backward(upstream)
+        return _path(out), [out] + [t.grad for t in (q, k, v)]
+
+    (p_tiled, got), (p_composed, expected) = run(False), run(True)
+    assert (p_tiled, p_composed) == ("tiled", "composed")
+    for g, e in zip(got, expected):
+        assert np.isfinite(to_numpy(g)).all()
+        assert_close(g, e, atol=1e-12, rtol=1e-12)
+
+
+def test_sdpa_tiled_does_not_loop_over_heads(monkeypatch):
+    small_tiles(monkeypatch, 4)
+
+    def run(heads):
+        q, k, v = (mg.randn(2, heads, 9, 4, requires_grad=True) for _ in range(3))
+        return python_calls(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True).sum().backward())
+    run(2)                      # the first call fills NumPy's caches (finfo): not part of the count
+    assert run(2) == run(8)     # (with 1 head, one batch-shape check takes a shortcut)
 
 
 # ---------------------------------------------------------------- MultiheadAttention
@@ -381,6 +446,43 @@ def test_mha_does_not_loop_over_heads():
     assert run(1) == run(8)
 
 
+@pytest.mark.parametrize("kind", ["padding", "bool+padding", "causal+padding"])
+def test_mha_without_weights_runs_the_tiled_kernel_and_agrees(monkeypatch, kind):
+    # need_weights=False (as the Transformer layers call it) takes the tiled path; its output and
+    # gradients are those of the composed path that need_weights=True takes
+    small_tiles(monkeypatch, 2)
+    calls = []
+
+    class CountingFlashAttention(tiled.FlashAttention):
+        @staticmethod
+        def forward(ctx, *args):
+            calls.append(1)
+            return tiled.FlashAttention.forward(ctx, *args)
+    monkeypatch.setattr(attention_module, "FlashAttention", CountingFlashAttention)
+    rng = np.random.default_rng(20)
+    mg.manual_seed(0)
+    mha = nn.MultiheadAttention(E, H, batch_first=True).to(mg.float64)
+    x = rng.standard_normal((N, L, E))
+    attn_mask, padding = _mha_masks(kind.replace("causal+", ""), rng)
+    masks = dict(attn_mask=None if attn_mask is None else mg.tensor(attn_mask),
+                 key_padding_mask=mg.tensor(padding), is_causal=kind.startswith("causal"))
+    upstream = rng.standard_normal((N, L, E))
+
+    def run(need_weights):
+        mha.zero_grad()
+        inp = mg.tensor(x, requires_grad=True)
+        out = mha(inp, inp, inp, need_weights=need_weights, **masks)[0]
+        out.backward(mg.tensor(upstream))
+        return [out, inp.grad] + [p.grad for p in mha.parameters()]
+
+    got = run(False)
+    assert len(calls) == 1
+    expected = run(True)
+    assert len(calls) == 1
+    for g, e in zip(got, expected):
+        assert_close(g, e, atol=1e-12, rtol=1e-12)
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda: nn.MultiheadAttention(10, 3), r"MultiheadAttention: embed_dim \(10\) must be a positive multiple of num_heads \(3\)"),
     (lambda: nn.MultiheadAttention(8, 2, dropout=1.5), r"dropout must be in \[0, 1\)"),
@@ -396,3 +498,25 @@ def test_mha_does_not_loop_over_heads():
 def test_mha_errors(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_mha_takes_is_causal_as_a_hint_beside_the_causal_mask_as_pytorch():
+    """is_causal=True with the causal attn_mask (as GPT and PyTorch's encoder pass them): without
+    need_weights or a key padding mask, the mask is dropped and the tiled op skips hidden tiles."""
+    mg.manual_seed(0)
+    mha = nn.MultiheadAttention(E, H, batch_first=True)
+    x = mg.randn(N, 6, E)
+    causal = nn.Transformer.generate_square_subsequent_mask(6)
+    out, w = mha(x, x, x, attn_mask=causal, is_causal=True, need_weights=False)
+    assert w is None and _path_of_mha(out) == (True, None)
+    reference, weights = mha(x, x, x, attn_mask=causal)        # the mask alone, composed, with weights
+    assert_close(out, reference, atol=1e-6, rtol=1e-5)
+    assert np.allclose(np.triu(to_numpy(weights), 1), 0)
+
+
+def _path_of_mha(out):
+    """(causal flag, bias) the MultiheadAttention output's FlashAttention node was called with."""
+    node = out.grad_fn
+    while not isinstance(node, tiled.FlashAttention):
+        node = next(f for f, _ in node.next_functions if f is not None)
+    return node.causal, node.bias_array
