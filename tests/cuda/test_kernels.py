@@ -279,3 +279,28 @@ def test_source_compiles_with_nvcc(tmp_path, prelude):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "k.ptx").read_text().count(".entry") == 2 * len(kernels.KERNEL_NAMES)
+
+
+# ------------------------------------------------------------------------------------ a whole model
+def test_a_gpt_training_step_with_the_kernels_matches_one_without(runtime, monkeypatch):
+    """A small GPT (embeddings, pre-LN blocks with layer norm, tiled attention and GELU, cross-entropy):
+    the same step with and without the fused kernels gives the same loss and gradients."""
+    from minigrad.models.gpt import GPT
+    _, device = runtime
+    calls = [_spy(monkeypatch, k) for k in ("layer_norm", "layer_norm_backward", "gelu", "gelu_backward",
+                                               "cross_entropy", "cross_entropy_backward")]
+    idx = mg.tensor(np.random.default_rng(0).integers(0, 13, (2, 9)), device=device)
+
+    def step(fused):
+        kernels.enabled = fused
+        mg.manual_seed(0)
+        model = GPT(13, 9, n_layer=2, n_head=2, n_embd=16).to(device)
+        _, loss = model(idx[:, :-1], idx[:, 1:])
+        loss.backward()
+        return [float(loss.item())] + [host(p.grad.data) for p in model.parameters()]
+
+    composed, fused = step(False), step(True)
+    assert all(calls)
+    np.testing.assert_allclose(fused[0], composed[0], rtol=1e-5)
+    for a, b in zip(fused[1:], composed[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
