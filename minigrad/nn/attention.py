@@ -32,7 +32,7 @@ import math
 
 from ..backend import get_array_module
 from ..creation import empty
-from ..ops.attention import FlashAttention, attention_weights, causal_mask
+from ..ops.attention import FlashAttention, attention_weights, with_causal
 from ..tensor import Tensor, bool_
 from . import functional as F    # functional imports this file at its end: use F.<name> only inside functions
 from . import init
@@ -95,9 +95,7 @@ def _attention(query, key, value, bias, causal, dropout_p, scale, need_weights=F
             and query.shape[-2] > 0 and key.shape[-2] > 0:
         return FlashAttention.apply(query, key, value, bias, causal, scale), None
     if causal:
-        xp = get_array_module(query.data)
-        tri = _constant(causal_mask(xp, query.shape[-2], key.shape[-2], query.dtype))
-        bias = tri if bias is None else bias + tri
+        bias = with_causal(bias, query, key)
     return _attend(query, key, value, bias, dropout_p, scale)
 
 

@@ -65,6 +65,12 @@ def causal_mask(xp, L, S, dtype):
     return xp.triu(xp.full((L, S), -math.inf, dtype=dtype), 1)
 
 
+def with_causal(bias, query, key):
+    """``bias`` (None or a float Tensor) plus the (L, S) causal mask, as one bias for the scores."""
+    tri = query._wrap(causal_mask(get_array_module(query.data), query.shape[-2], key.shape[-2], query.dtype))
+    return tri if bias is None else bias + tri
+
+
 def masked_softmax(scores):
     """softmax over the last axis of masked scores, where a row that is -inf everywhere (a query
     allowed to see no key at all, e.g. a padded position) gets weights 0 instead of 0/0 = NaN,
@@ -89,8 +95,7 @@ def attention_weights(query, key, bias, scale):
 def _composed_grads(q, k, v, bias, causal, scale, g):
     """dQ, dK, dV of O = A V from the whole weight matrix A, with Tensor ops (differentiable)."""
     if causal:
-        tri = q._wrap(causal_mask(get_array_module(q.data), q.shape[-2], k.shape[-2], q.dtype))
-        bias = tri if bias is None else bias + tri
+        bias = with_causal(bias, q, k)
     a = attention_weights(q, k, bias, scale)
     dp = g @ v.mT
     ds = a * (dp - (dp * a).sum(-1, keepdim=True))
