@@ -8,7 +8,7 @@
 """
 from .tensor import (Tensor, cat, stack, where, einsum, float16, float32, float64, int32, int64,
                      bool_ as bool)
-from .creation import (tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, rand, randn,
+from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, rand, randn,
                        randint, zeros_like, ones_like, full_like, randn_like, rand_like)
 from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
 from .random import manual_seed

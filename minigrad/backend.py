@@ -57,6 +57,12 @@ def get_array_module(*arrays):
     return numpy
 
 
+def is_array(obj):
+    """True for a NumPy array or an array of the CUDA module (not for NumPy scalars)."""
+    xp = _cuda_module
+    return isinstance(obj, numpy.ndarray) or (xp is not None and isinstance(obj, xp.ndarray))
+
+
 def device_of(array):
     """``'cpu'`` for a NumPy array, ``'cuda'`` for a CUDA array."""
     xp = _cuda_module

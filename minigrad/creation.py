@@ -21,6 +21,18 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory when it already is an array (or tensor) of the right dtype
+    and device; otherwise a converted copy, as ``tensor``. Never requires grad."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    if backend.is_array(data):
+        if (dtype is None or data.dtype == dtype) and (
+                device is None or backend.device_of(data) == backend.check_device(device)):
+            return Tensor._make(data, False, None, 0)
+    return Tensor(data, dtype=dtype, device=device)
+
+
 def from_numpy(array):
     """A tensor sharing memory with a NumPy array (it keeps the array's dtype)."""
     return Tensor._make(array, False, None, 0)
