@@ -74,27 +74,27 @@ class Tensor:
     __hash__ = object.__hash__      # __eq__ is elementwise, so hashing stays by identity
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        arr = _as_array(data, dtype, device)
-        self.data = arr
-        self.grad = None
-        self.grad_fn = None
-        self._output_nr = 0
-        self._version = [0]
-        self.requires_grad = False
+        self._fill(_as_array(data, dtype, device))
         if requires_grad:
             self.requires_grad_(True)
 
+    def _fill(self, data, requires_grad=False, grad_fn=None, output_nr=0, version=None):
+        """Write every slot: the one place a tensor's fields are set, by each constructor.
+
+        ``grad_fn`` is the node that made the tensor and ``output_nr`` which of its outputs it is;
+        ``version`` counts in-place changes and is shared by views of one memory."""
+        self.data = data
+        self.grad = None
+        self.requires_grad = requires_grad
+        self.grad_fn = grad_fn
+        self._output_nr = output_nr
+        self._version = [0] if version is None else version
+        return self
+
     @classmethod
-    def _make(cls, data, requires_grad, grad_fn, output_nr):
-        """The engine's fast constructor: wraps an array as it is."""
-        t = object.__new__(cls)
-        t.data = data
-        t.grad = None
-        t.requires_grad = requires_grad
-        t.grad_fn = grad_fn
-        t._output_nr = output_nr
-        t._version = [0]
-        return t
+    def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0, version=None):
+        """The engine's constructor: wraps an array as it is (no copy, no conversion)."""
+        return object.__new__(cls)._fill(data, requires_grad, grad_fn, output_nr, version)
 
     def _wrap(self, data):
         return Tensor._make(data, False, None, 0)

@@ -59,83 +59,56 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        Tensor = _Tensor
+        """Run the op on its arguments: ``forward`` on arrays, the outputs wrapped as Tensors and,
+        when an input requires a gradient, this call's ``ctx`` recorded as their ``grad_fn``."""
         ctx = object.__new__(cls)
-        data0 = _first_array(cls, args)
-        enabled = _State.enabled
-        if not enabled:
-            return cls._apply_untracked(ctx, args, data0)
-        needs, edges = [], []
-        for a in args:
-            if isinstance(a, Tensor):
-                d = a.data
-                if a.requires_grad:
-                    # the edge to follow backwards: the node that made `a` (and which of its
-                    # outputs `a` is), or the leaf itself; plus a's shape and dtype for checks
-                    fn = a.grad_fn
-                    edges.append((fn, a._output_nr if fn is not None else a, d.shape, d.dtype))
-                    needs.append(True)
-                    continue
-            edges.append(None)
-            needs.append(False)
+        like = _first_array(cls, args)        # also checks that all tensors share one device
+        if not _State.enabled:
+            return cls._apply_untracked(ctx, args, like)
+        edges = [_edge(a) for a in args]
+        needs = ctx.needs_input_grad = tuple([e is not None for e in edges])
         recording = True in needs
-        ctx.needs_input_grad = tuple(needs)
-        _State.enabled = False      # forward never records; custom forwards may use Tensor ops
+        outputs = _wrap(cls, cls._forward(ctx, args), like, args, recording, ctx if recording else None)
+        if recording:
+            ctx._record(edges, outputs, args)
+        return outputs
+
+    @classmethod
+    def _apply_untracked(cls, ctx, args, like):
+        """The fast path of ``apply`` while nothing is recorded (``no_grad``, and every backward
+        without ``create_graph``): the same forward and outputs, no graph bookkeeping."""
+        n = len(args)
+        ctx.needs_input_grad = _NO_GRADS[n] if n < 8 else (False,) * n
+        return _wrap(cls, cls._forward(ctx, args), like, args, False, None)
+
+    @classmethod
+    def _forward(cls, ctx, args):
+        """``forward`` with recording off (a custom forward may use Tensor ops), NumPy's errors
+        prefixed with the op's name (NumPy's message has the shapes, ours says which op)."""
+        enabled, _State.enabled = _State.enabled, False
         try:
-            out = cls.forward(ctx, *args)
-        except (ValueError, IndexError) as e:   # NumPy's message has the shapes; add the op's name
+            return cls.forward(ctx, *args)
+        except (ValueError, IndexError) as e:
             raise type(e)(f"{cls.__name__}: {e}") from None
         finally:
             _State.enabled = enabled
-        node = ctx if recording else None
-        if out.__class__ is not tuple:
-            if out.__class__ is not data0.__class__:
-                out = _as_array(out, data0)
-            result = object.__new__(Tensor)
-            result.data, result.grad, result.requires_grad = out, None, recording
-            result.grad_fn, result._output_nr, result._version = node, 0, [0]
-            results = (result,)
-        else:
-            results = tuple(Tensor._make(_as_array(o, data0), recording, node, i) for i, o in enumerate(out))
-            result = results
-        if cls.is_view:
-            src = args[0]
-            results[0]._version = src._version
-            if recording:           # remember the tensor that owns the memory, for in-place checks
-                fn0 = src.grad_fn
-                direct = fn0 is None or not fn0.is_view
-                ctx.view_base = src if direct else getattr(fn0, 'view_base', src)
-                ctx.view_of_base = direct
-        if recording:
-            ctx.next_edges = tuple(edges)
-            if len(results) > 1:
-                ctx._n_out = len(results)
-                ctx._out_meta = [(r.data.shape, r.data.dtype, get_array_module(r.data)) for r in results]
-            if cls.saves_output:
-                r = results[0]
-                ctx._saved_out = (r.data, r._version, r._version[0])
-        return result
 
-    @classmethod
-    def _apply_untracked(cls, ctx, args, data0):
-        """``apply`` with recording off (no_grad, and every backward without create_graph):
-        the same forward, with no graph bookkeeping."""
-        Tensor = _Tensor
-        n = len(args)
-        ctx.needs_input_grad = _NO_GRADS[n] if n < 8 else (False,) * n
-        try:
-            out = cls.forward(ctx, *args)
-        except (ValueError, IndexError) as e:
-            raise type(e)(f"{cls.__name__}: {e}") from None
-        if out.__class__ is tuple:
-            return tuple(Tensor._make(_as_array(o, data0), False, None, i) for i, o in enumerate(out))
-        if out.__class__ is not data0.__class__:
-            out = _as_array(out, data0)
-        result = object.__new__(Tensor)
-        result.data, result.grad, result.requires_grad = out, None, False
-        result.grad_fn, result._output_nr = None, 0
-        result._version = args[0]._version if cls.is_view else [0]
-        return result
+    def _record(self, edges, outputs, args):
+        """Make this ``ctx`` a graph node: where each input's gradient goes, what backward will need
+        to know about the outputs, and, for a view, which tensor owns the memory."""
+        self.next_edges = tuple(edges)
+        first = outputs
+        if outputs.__class__ is tuple:
+            self._n_out, first = len(outputs), outputs[0]
+            self._out_meta = [(r.data.shape, r.data.dtype, get_array_module(r.data)) for r in outputs]
+        if self.saves_output:
+            self._saved_out = (first.data, first._version, first._version[0])
+        if self.is_view:
+            # in-place changes through a view must reach the tensor that owns the memory (tensor.py)
+            src = args[0]
+            direct = src.grad_fn is None or not src.grad_fn.is_view
+            self.view_base = src if direct else getattr(src.grad_fn, 'view_base', src)
+            self.view_of_base = direct
 
     # ----- saving what backward needs -----
     def save_for_backward(self, *tensors):
@@ -165,9 +138,7 @@ class Function:
             raise RuntimeError(
                 f"{type(self).__name__}: its output, needed for its gradient, was modified by an "
                 f"in-place operation (version {version[0]}, saved at {v}).")
-        t = _Tensor._make(data, True, self, 0)
-        t._version = version
-        return t
+        return _Tensor._make(data, True, self, 0, version)
 
     def _check_alive(self):
         if self._released:
@@ -214,8 +185,27 @@ def _first_array(cls, args):
 _NO_GRADS = [(False,) * n for n in range(8)]
 
 
+def _edge(a):
+    """Where the gradient of argument ``a`` goes: ``(node that made a, which output a is, shape,
+    dtype)``, ``(None, a, shape, dtype)`` for a leaf, ``None`` when no gradient is needed."""
+    if a.__class__ is not _Tensor and not isinstance(a, _Tensor) or not a.requires_grad:
+        return None
+    d, fn = a.data, a.grad_fn
+    return (fn, a._output_nr if fn is not None else a, d.shape, d.dtype)
+
+
+def _wrap(cls, out, like, args, requires_grad, node):
+    """The forward's array(s) as Tensors made by ``node``; a view shares its input's version counter."""
+    make = _Tensor._make
+    if out.__class__ is tuple:
+        return tuple([make(_as_array(o, like), requires_grad, node, i) for i, o in enumerate(out)])
+    return make(_as_array(out, like), requires_grad, node, 0, args[0]._version if cls.is_view else None)
+
+
 def _as_array(o, like):
-    """Outputs as arrays of the inputs' kind (NumPy turns 0-d results into scalars; a Tensor is unwrapped)."""
+    """An output as an array of the inputs' kind (NumPy turns 0-d results into scalars; a Tensor is unwrapped)."""
+    if o.__class__ is (like.__class__ if like is not None else None):
+        return o
     if isinstance(o, _Tensor):
         return o.data
     if like is None or isinstance(o, (numpy.generic, int, float, bool)):

@@ -38,12 +38,7 @@ class Parameter(Tensor):
             data = empty(0)
         elif not isinstance(data, Tensor):
             data = Tensor(data)
-        self.data = data.data
-        self.grad = None
-        self.grad_fn = None
-        self._output_nr = 0
-        self._version = data._version
-        self.requires_grad = False
+        self._fill(data.data, version=data._version)
         if requires_grad:
             self.requires_grad_(True)
 
