@@ -53,12 +53,13 @@ def tour():
 
 
 def _chain(node):
-    """The names of the ops from ``node`` back to the leaves, following first inputs."""
+    """The names of the ops from ``node`` back to the leaves, following first inputs (PyTorch's
+    ``grad_fn.next_functions``: one ``(node, output index)`` per input, ``None`` for a leaf)."""
     names = []
     while node is not None:
         names.append(node.name())
-        edges = [e for e in node.next_edges if e is not None and e[0] is not None]
-        node = edges[0][0] if edges else None
+        nodes = [fn for fn, _ in node.next_functions if fn is not None]
+        node = nodes[0] if nodes else None
     return " <- ".join(names)
 
 

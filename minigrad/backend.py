@@ -47,6 +47,11 @@ def cuda_module():
     return xp
 
 
+def is_numpy(xp):
+    """True when the array module ``xp`` is NumPy (the CPU), False for CuPy or its test double."""
+    return xp is numpy
+
+
 def get_array_module(*arrays):
     """The module (numpy or the CUDA module) whose arrays these are."""
     xp = _cuda_module
@@ -80,6 +85,12 @@ def check_device(device):
         cuda_module()
         return 'cuda'
     raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+
+
+def is_device_name(value):
+    """True for what names a device: ``'cpu'``, ``'cuda'``, ``'cuda:1'`` (or an object whose ``str`` is one)."""
+    name = value if isinstance(value, str) else getattr(value, 'type', None) and str(value)
+    return isinstance(name, str) and (name in ('cpu', 'cuda') or name.startswith('cuda:'))
 
 
 def module_for(device):
@@ -117,9 +128,4 @@ def default_device():
 
 def scatter_add(out, idx, values):
     """out[idx] += values, with repeated indices accumulating (NumPy's ``add.at``)."""
-    xp = get_array_module(out)
-    if hasattr(xp.add, 'at'):
-        xp.add.at(out, idx, values)
-    else:                                   # older CuPy
-        import cupyx
-        cupyx.scatter_add(out, idx, values)
+    get_array_module(out).add.at(out, idx, values)

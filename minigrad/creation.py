@@ -4,11 +4,12 @@ Every factory takes ``dtype=``, ``device=`` and ``requires_grad=`` as in PyTorch
 to float32, integers to int64. Random factories draw from ``minigrad.random``'s seeded generator.
 """
 from . import backend, random as _random
-from .tensor import Tensor, _shape_arg, int64, _DEFAULT_FLOAT
+from .dtypes import int64, DEFAULT_FLOAT as _DEFAULT_FLOAT
+from .tensor import Tensor, _shape_arg
 
 
 def _finish(arr, requires_grad):
-    t = Tensor._make(arr, False, None, 0)
+    t = Tensor._make(arr)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -29,13 +30,13 @@ def as_tensor(data, dtype=None, device=None):
     if backend.is_array(data):
         if (dtype is None or data.dtype == dtype) and (
                 device is None or backend.device_of(data) == backend.check_device(device)):
-            return Tensor._make(data, False, None, 0)
+            return Tensor._make(data)
     return Tensor(data, dtype=dtype, device=device)
 
 
 def from_numpy(array):
     """A tensor sharing memory with a NumPy array (it keeps the array's dtype)."""
-    return Tensor._make(array, False, None, 0)
+    return Tensor._make(array)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):

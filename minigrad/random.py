@@ -24,8 +24,3 @@ def generator(xp=numpy):
     if g is None:
         g = _generators[xp] = xp.random.default_rng(_seed)
     return g
-
-
-def initial_seed():
-    return _seed
-

@@ -26,6 +26,7 @@ import zipfile
 import numpy
 
 from .backend import check_device, to_device
+from .creation import as_tensor
 from .tensor import Tensor
 
 FORMAT = 'minigrad-checkpoint'
@@ -130,5 +131,5 @@ def _decode(node, arrays, map_location):
         return arrays[node['key']]
     if kind == 'tensor':
         data = to_device(arrays[node['key']], map_location)
-        return Tensor._make(data, node['requires_grad'], None, 0)
+        return as_tensor(data).requires_grad_(node['requires_grad'])
     raise ValueError(f"minigrad.load: unknown entry kind {kind!r} in the checkpoint")

@@ -8,62 +8,35 @@ it. ``loss.backward()`` walks those nodes backwards and fills ``.grad`` of the l
 Every method here is a thin call into one op of ``minigrad.ops``; the maths lives there, one
 ``Function`` per op with its forward and backward side by side.
 
-Dtype promotion follows PyTorch rather than NumPy: an integer tensor with a Python float gives
-float32, ``int / int`` gives float32, float32 with float64 gives float64, and a Python scalar
-never widens a tensor's float dtype.
+Dtype promotion follows PyTorch rather than NumPy (the rule is in ``dtypes.py``).
 """
 import numbers
 from collections import namedtuple
 
 import numpy
 
-from . import backend
+from . import backend, dtypes
+from .dtypes import float16, float32, float64, int32, int64, bool_
 from . import random as _random
 from .autograd import function as _function
 from .autograd.grad_mode import _State
 from .autograd import api as _api
 from .ops import elementwise as E, reduce as R, shape as S, index as I, linalg as L, nn_ops as N
 
-float16, float32, float64 = numpy.dtype('float16'), numpy.dtype('float32'), numpy.dtype('float64')
-int32, int64 = numpy.dtype('int32'), numpy.dtype('int64')
-bool_ = numpy.dtype('bool')
-_DEFAULT_FLOAT = float32
 _PY_SCALARS = (float, int)
 
 MaxMin = namedtuple('MaxMin', ['values', 'indices'])   # what max(dim)/min(dim) return, as PyTorch
 
 
-def _category(dtype):
-    """0 for bool, 1 for integers, 2 for floating point: promotion moves up the categories."""
-    kind = dtype.kind
-    return 0 if kind == 'b' else 1 if kind in 'iu' else 2
-
-
-def _scalar_dtype(value):
-    if isinstance(value, bool):
-        return bool_
-    if isinstance(value, numbers.Integral):
-        return int64
-    return _DEFAULT_FLOAT
-
-
 def _promote(a, b):
-    """The result dtype of a binary op on ``a`` (a Tensor) and ``b`` (a Tensor or Python scalar).
-
-    PyTorch ranks operands: tensors with dimensions, then 0-d tensors, then Python scalars. A
-    lower-ranked operand changes the result only when its category (bool < int < float) is
-    higher, and then a scalar brings the default dtype (float32 / int64), not float64.
-    """
+    """The result dtype of a binary op on ``a`` (a Tensor) and ``b`` (a Tensor or Python scalar)."""
     if not isinstance(b, Tensor):
-        return a.dtype if _category(_scalar_dtype(b)) <= _category(a.dtype) else _scalar_dtype(b)
-    da, db = a.dtype, b.dtype
-    if (a.ndim == 0) == (b.ndim == 0):
-        ca, cb = _category(da), _category(db)
-        if ca != cb:
-            return da if ca > cb else db
-        return numpy.promote_types(da, db)
-    full, zero = (da, db) if b.ndim == 0 else (db, da)
-    return zero if _category(zero) > _category(full) else full
+        return dtypes.result_type(a.dtype, _priority(a), dtypes.scalar_dtype(b), dtypes.SCALAR)
+    return dtypes.result_type(a.dtype, _priority(a), b.dtype, _priority(b))
+
+
+def _priority(t):
+    return dtypes.ZERO_DIM if t.data.ndim == 0 else dtypes.DIMENSIONED
 
 
 class Tensor:
@@ -74,7 +47,7 @@ class Tensor:
     __hash__ = object.__hash__      # __eq__ is elementwise, so hashing stays by identity
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        self._fill(_as_array(data, dtype, device))
+        self._fill(_new_array(data, dtype, device))
         if requires_grad:
             self.requires_grad_(True)
 
@@ -221,7 +194,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if _category(self.dtype) != 1:
+        if dtypes.category(self.dtype) != dtypes.INTEGER:
             raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
         return int(self.item())
 
@@ -236,22 +209,12 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``; differentiable."""
-        device = kwargs.pop('device', None)
-        dtype = kwargs.pop('dtype', None)
-        if kwargs:
-            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, str) and (a in ('cpu', 'cuda') or a.startswith('cuda:')):
-                device = a
-            else:
-                dtype = a
+        device, dtype = parse_to(args, kwargs)
         out = self
-        if device is not None and backend.check_device(device) != self.device:
-            out = E.ToDevice.apply(out, backend.check_device(device))
-        if dtype is not None and numpy.dtype(dtype) != out.dtype:
-            out = E.Cast.apply(out, numpy.dtype(dtype))
+        if device is not None and device != self.device:
+            out = E.ToDevice.apply(out, device)
+        if dtype is not None and dtype != out.dtype:
+            out = E.Cast.apply(out, dtype)
         return out
 
     def cpu(self):
@@ -294,7 +257,7 @@ class Tensor:
             raise RuntimeError("retain_grad: can't retain the gradient of a tensor that does not require grad")
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and _category(self.dtype) != 2:
+        if requires_grad and not dtypes.is_floating(self.dtype):
             raise RuntimeError(
                 f"requires_grad_: only floating-point tensors can require gradients, got {self.dtype}")
         if not requires_grad and self.grad_fn is not None:
@@ -347,17 +310,18 @@ class Tensor:
     def __rmul__(self, other):
         return self._binary(E.Mul, other, reverse=True)
 
-    def _true_div_operands(self, other):
-        # int / int is a float in PyTorch (and the default float, not NumPy's float64)
-        a = self if _category(self.dtype) == 2 or (isinstance(other, Tensor) and _category(other.dtype) == 2) \
-            or (isinstance(other, float)) else self.to(_DEFAULT_FLOAT)
+    def _dividend(self, other):
+        """``self`` as the left operand of ``/``: int / int is a float in PyTorch (float32, not NumPy's
+        float64), so an integer tensor divided by anything but a float tensor is converted first."""
+        a = self if dtypes.is_floating(self.dtype) or (isinstance(other, Tensor) and dtypes.is_floating(other.dtype)) \
+            or (isinstance(other, float)) else self.to(dtypes.DEFAULT_FLOAT)
         return a
 
     def __truediv__(self, other):
-        return self._true_div_operands(other)._binary(E.Div, other)
+        return self._dividend(other)._binary(E.Div, other)
 
     def __rtruediv__(self, other):
-        return self._true_div_operands(other)._binary(E.Div, other, reverse=True)
+        return self._dividend(other)._binary(E.Div, other, reverse=True)
 
     def __floordiv__(self, other):
         a, b = self._coerce(other, 'floor_divide')
@@ -386,7 +350,7 @@ class Tensor:
         if not isinstance(exponent, numbers.Number):
             exponent = Tensor(exponent, device=self.device)
             return self._binary(E.PowTensor, exponent)
-        base = self if _category(self.dtype) == 2 or not isinstance(exponent, float) else self.to(_DEFAULT_FLOAT)
+        base = self if dtypes.is_floating(self.dtype) or not isinstance(exponent, float) else self.to(dtypes.DEFAULT_FLOAT)
         return E.Pow.apply(base, exponent)
 
     def __rpow__(self, base):
@@ -434,8 +398,8 @@ class Tensor:
         return self._compare(other, lambda a, b: a >= b)
 
     def _logical(self, other, fn, op):
-        other_dtype = other.dtype if isinstance(other, Tensor) else _scalar_dtype(other)
-        if _category(self.dtype) == 2 or _category(other_dtype) == 2:
+        other_dtype = other.dtype if isinstance(other, Tensor) else dtypes.scalar_dtype(other)
+        if dtypes.is_floating(self.dtype) or dtypes.is_floating(other_dtype):
             raise TypeError(f"{op}: only bool and integer tensors, got {self.dtype} and {other_dtype}")
         return self._compare(other, fn)
 
@@ -451,7 +415,7 @@ class Tensor:
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
     def __invert__(self):
-        if _category(self.dtype) == 2:
+        if dtypes.is_floating(self.dtype):
             raise TypeError(f"invert (~): only bool and integer tensors, got {self.dtype}")
         return self._wrap(~self.data)
 
@@ -479,7 +443,7 @@ class Tensor:
     # ----- elementwise functions -----
     def _float(self):
         """Integer inputs of a float function (exp, log, ...) are first converted, as PyTorch."""
-        return self if _category(self.dtype) == 2 else self.to(_DEFAULT_FLOAT)
+        return self if dtypes.is_floating(self.dtype) else self.to(dtypes.DEFAULT_FLOAT)
 
     def exp(self):
         return E.Exp.apply(self._float())
@@ -583,7 +547,7 @@ class Tensor:
         return R.Sum.apply(self, self._dims(dim, 'sum'), keepdim)
 
     def mean(self, dim=None, keepdim=False):
-        if _category(self.dtype) != 2:
+        if not dtypes.is_floating(self.dtype):
             raise TypeError(f"mean: needs a floating-point tensor, got {self.dtype} (use .float())")
         return R.Mean.apply(self, self._dims(dim, 'mean'), keepdim)
 
@@ -664,9 +628,11 @@ class Tensor:
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
     # ----- shape -----
-    def reshape(self, *shape, _op='reshape'):
+    def reshape(self, *shape):
         """The same elements in a new shape; one size may be -1 (inferred)."""
-        shape = _shape_arg(shape)
+        return self._reshape(_shape_arg(shape), 'reshape')
+
+    def _reshape(self, shape, op):
         if shape == self.shape:
             return self
         known = 1
@@ -675,13 +641,13 @@ class Tensor:
         n = self.data.size
         if shape.count(-1) > 1 or any(s_ < -1 for s_ in shape) or (
                 n != known if -1 not in shape else (known == 0 or n % known)):
-            raise ValueError(f"{_op}: shape {shape} is invalid for a tensor of shape {tuple(self.shape)} "
+            raise ValueError(f"{op}: shape {shape} is invalid for a tensor of shape {tuple(self.shape)} "
                              f"({n} elements)")
         return S.Reshape.apply(self, shape)
 
     def view(self, *shape):
         """As ``reshape``. Unlike PyTorch's ``view`` it never fails on non-contiguous memory (it copies)."""
-        return self.reshape(*shape, _op='view')
+        return self._reshape(_shape_arg(shape), 'view')
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -803,7 +769,7 @@ class Tensor:
     def gather(self, dim, index):
         """out[i][j] = self[index[i][j]][j] for dim=0 (and likewise for other dims), as PyTorch."""
         d = self._dim(dim, 'gather')
-        if not isinstance(index, Tensor) or _category(index.dtype) != 1:
+        if not isinstance(index, Tensor) or dtypes.category(index.dtype) != dtypes.INTEGER:
             raise TypeError("gather: index must be an integer tensor")
         if index.ndim != self.ndim:
             raise ValueError(f"gather: index of shape {tuple(index.shape)} must have as many dims as "
@@ -847,15 +813,26 @@ class Tensor:
                     f"setitem: this tensor (shape {tuple(self.shape)}) is a slice of a tensor that requires "
                     f"grad; index that tensor directly (y[1:][0] = v is y[1] = v)")
             out = I.SetItem.apply(self, v, idx, True)
-            self._bump(out)
+            self._mark_modified(out)
         else:
             try:
                 self.data[idx] = v.data
             except (ValueError, IndexError) as e:
                 raise type(e)(f"setitem: {e}") from None
-            self._bump(None)
+            self._mark_modified()
 
     # ----- in-place -----
+    # How in-place changes (``add_``, ``t[i] = v``, ``p -= lr * g``) stay correct, in four files:
+    # - every tensor has a version counter, ``_version``, a one-element list that views share with
+    #   the tensor owning the memory (``autograd/function.py``: ``_wrap`` hands it to ``is_view`` ops);
+    # - ``save_for_backward`` records each saved tensor's version, and ``saved_tensors`` raises,
+    #   naming the op, when it has changed since (``autograd/function.py``);
+    # - here, ``_inplace`` computes the new value out of place, writes it into the memory and, while
+    #   recording, makes the op that computed it the tensor's ``grad_fn`` (``_mark_modified``); for a
+    #   slice of a tensor that requires grad, the base's history is rewritten with a ``SetItem``
+    #   (``ops/index.py``), which ``Function._record`` made possible by remembering each view's base;
+    # - optimizers write ``p.data`` directly under ``no_grad`` and call ``_mark_modified()`` so that a
+    #   graph still holding the old weights fails loudly (``optim/``).
     def _check_inplace(self, op):
         """Refuse in-place changes autograd could not follow; return the base tensor whose history
         must be rewritten when self is a slice of it (``y[1:].add_(1)``), else None."""
@@ -878,8 +855,9 @@ class Tensor:
                 f"not on other views (shape {tuple(self.shape)}); use an out-of-place op or clone() first")
         return base
 
-    def _bump(self, result):
-        """Record an in-place change: new version, and the op that made the new value."""
+    def _mark_modified(self, result=None):
+        """Record an in-place change: a new version and, while recording, ``result``'s node as the maker
+        of the new value."""
         self._version[0] += 1
         if result is not None and result.requires_grad:
             self.grad_fn, self._output_nr, self.requires_grad = result.grad_fn, result._output_nr, True
@@ -897,12 +875,12 @@ class Tensor:
             raise RuntimeError(f"{op}: the result of shape {tuple(r.shape)} doesn't fit the tensor of shape "
                                f"{tuple(self.shape)}")
         if base is not None:     # the base's new value: its old value with this slice replaced
-            base._bump(I.SetItem.apply(base, r, self.grad_fn.idx, False))
+            base._mark_modified(I.SetItem.apply(base, r, self.grad_fn.idx, False))
         try:
             self.data[...] = r.data
         except ValueError as e:
             raise RuntimeError(f"{op}: can't write into this tensor ({e})") from None
-        self._bump(r if _State.enabled else None)
+        self._mark_modified(r if _State.enabled else None)
         if base is not None:
             base._version[0] -= 1          # one change, counted once (base and slice share the counter)
         return self
@@ -964,6 +942,28 @@ class Tensor:
         return self._fill_with('normal_', (g.standard_normal(self.shape) * std + mean).astype(self.dtype))
 
 
+def parse_to(args, kwargs, op='to'):
+    """The (device, dtype) that ``Tensor.to`` and ``Module.to`` were asked for; either may be None.
+
+    Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its device and
+    dtype) and the keywords ``device=``, ``dtype=``; a device is ``'cpu'``, ``'cuda'``, ``'cuda:0'``,
+    a dtype ``minigrad.float64`` or ``'float64'``."""
+    device = kwargs.pop('device', None)
+    dtype = kwargs.pop('dtype', None)
+    kwargs.pop('non_blocking', None)          # accepted for PyTorch programs; copies here are blocking
+    kwargs.pop('copy', None)
+    if kwargs:
+        raise TypeError(f"{op}: unexpected arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif backend.is_device_name(a):
+            device = a
+        else:
+            dtype = a
+    return backend.check_device(device), None if dtype is None else dtypes.as_dtype(dtype, op)
+
+
 def _drop(shape, dims):
     return tuple(s for i, s in enumerate(shape) if dims is not None and i not in dims)
 
@@ -994,7 +994,7 @@ def _check_matmul(a, b):
                            f"({a.shape[-1]} != {k_b})")
 
 
-def _as_array(data, dtype, device):
+def _new_array(data, dtype, device):
     """The array a new tensor holds: a copy of ``data`` with PyTorch's default dtypes."""
     device = backend.check_device(device) or None
     if isinstance(data, Tensor):
@@ -1012,7 +1012,7 @@ def _as_array(data, dtype, device):
         except ValueError as e:              # ragged nested lists
             raise ValueError(f"tensor: can't make a tensor from {type(data).__name__}: {e}") from None
         if dtype is None and arr.dtype.kind == 'f' and not isinstance(data, numpy.generic):
-            arr = arr.astype(_DEFAULT_FLOAT)
+            arr = arr.astype(dtypes.DEFAULT_FLOAT)
         elif dtype is None and arr.dtype.kind in 'iu' and not isinstance(data, numpy.generic):
             arr = arr.astype(int64)
         if arr.dtype.kind not in 'biuf':
@@ -1038,21 +1038,22 @@ def _nested_host(data):
 
 
 # ----- functions that combine tensors -----
-def _common(tensors, op):
+def _promote_all(tensors, op):
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty list of tensors")
     if not all(isinstance(t, Tensor) for t in tensors):
         raise TypeError(f"{op}: expected a list of tensors")
-    dt = tensors[0].dtype
+    dt, priority = tensors[0].dtype, _priority(tensors[0])
     for t in tensors[1:]:
-        dt = _promote(tensors[0]._wrap(tensors[0].data.astype(dt, copy=False)), t)
+        dt = dtypes.result_type(dt, priority, t.dtype, _priority(t))
+        priority = max(priority, _priority(t))
     return [t if t.dtype == dt else t.to(dt) for t in tensors]
 
 
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension ``dim``."""
-    tensors = _common(tensors, 'cat')
+    tensors = _promote_all(tensors, 'cat')
     ref = tensors[0]
     d = ref._dim(dim, 'cat')
     for k, t in enumerate(tensors):
@@ -1073,7 +1074,7 @@ def stack(tensors, dim=0):
     n = tensors[0].ndim + 1
     if not -n <= dim < n:
         raise IndexError(f"stack: dimension {dim} out of range for {n} dims")
-    return S.Stack.apply(dim % n, *_common(tensors, 'stack'))
+    return S.Stack.apply(dim % n, *_promote_all(tensors, 'stack'))
 
 
 def where(condition, input, other):
@@ -1082,7 +1083,7 @@ def where(condition, input, other):
         raise TypeError("where: condition must be a bool tensor")
     if not isinstance(input, Tensor):
         if not isinstance(other, Tensor):
-            input = condition._wrap(condition._xp.asarray(input, dtype=_scalar_dtype(input)))
+            input = condition._wrap(condition._xp.asarray(input, dtype=dtypes.scalar_dtype(input)))
         else:
             b, a = other._coerce(input, 'where')
             return E.Where.apply(condition, a, b)
@@ -1094,7 +1095,7 @@ def einsum(equation, *operands):
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)`` is a batched matmul."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
-    operands = _common(operands, 'einsum')
+    operands = _promote_all(operands, 'einsum')
     return L.Einsum.apply(equation, *operands)
 
 

@@ -18,7 +18,7 @@ import inspect
 
 from ..autograd import no_grad
 from ..backend import get_array_module
-from ..creation import arange
+from ..creation import arange, as_tensor
 from ..tensor import Tensor, cat
 from .. import random as _random
 from ..nn import functional as F
@@ -28,7 +28,7 @@ from ..nn.linear import Linear
 from ..nn.module import Module
 from ..nn.normalization import LayerNorm
 from ..nn.sparse import Embedding
-from ..nn.transformer import PositionalEncoding, Transformer, TransformerEncoder, TransformerEncoderLayer
+from ..nn.transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 
 
 class GPT(Module):
@@ -78,8 +78,7 @@ class GPT(Module):
             x = x + self.pos_emb(arange(T, device=idx.device))
         else:
             x = self.pos_emb(x)
-        causal = Transformer.generate_square_subsequent_mask(T, device=idx.device, dtype=x.dtype)
-        x = self.blocks(self.drop(x), mask=causal, is_causal=True)
+        x = self.blocks(self.drop(x), is_causal=True)     # attention masks the future itself, no T×T table
         logits = self.head(x)
         if targets is None:
             return logits, None
@@ -102,11 +101,11 @@ class GPT(Module):
             if top_k is not None:
                 kth = xp.sort(scores, axis=-1)[:, -min(top_k, scores.shape[-1]), None]
                 scores = xp.where(scores < kth, -xp.inf, scores)
-            probs = Tensor._make(scores, False, None, 0).softmax(-1).data
+            probs = as_tensor(scores).softmax(-1).data
             # inverse-CDF sampling: the first token whose cumulative probability passes u ~ U(0, 1)
             u = _random.generator(xp).random((probs.shape[0], 1), dtype=probs.dtype)
             nxt = xp.minimum((xp.cumsum(probs, axis=-1) < u).sum(-1), probs.shape[-1] - 1)
-            idx = cat([idx, Tensor._make(nxt[:, None].astype(idx.dtype), False, None, 0)], dim=1)
+            idx = cat([idx, as_tensor(nxt[:, None].astype(idx.dtype))], dim=1)
         return idx
 
 

@@ -23,7 +23,7 @@ from collections import OrderedDict, namedtuple
 from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..creation import empty
-from ..tensor import Tensor, float32, float64
+from ..tensor import Tensor, float32, float64, parse_to
 
 
 class Parameter(Tensor):
@@ -288,20 +288,8 @@ class Module:
         objects stay the same (only their ``.data`` is replaced), so an optimizer built before
         ``to`` keeps working.
         """
-        device = kwargs.pop('device', None)
-        dtype = kwargs.pop('dtype', None)
-        if kwargs:
-            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, str):
-                device = a
-            else:
-                dtype = a
-        device = backend.check_device(device)
+        device, dtype = parse_to(args, kwargs, 'Module.to')
         if dtype is not None:
-            dtype = empty(0, dtype=dtype).dtype      # 'float64', minigrad.float64, ... as one dtype object
             if dtype.kind != 'f':
                 raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
 

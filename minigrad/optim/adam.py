@@ -10,7 +10,7 @@ import math
 from .optimizer import Optimizer
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module
-from ..tensor import Tensor
+from ..creation import as_tensor
 
 
 class Adam(Optimizer):
@@ -55,8 +55,8 @@ class Adam(Optimizer):
                 state = self._state_for(p)
                 if not state:
                     state['step'] = 0
-                    state['exp_avg'] = Tensor._make(xp.zeros_like(p.data), False, None, 0)
-                    state['exp_avg_sq'] = Tensor._make(xp.zeros_like(p.data), False, None, 0)
+                    state['exp_avg'] = as_tensor(xp.zeros_like(p.data))
+                    state['exp_avg_sq'] = as_tensor(xp.zeros_like(p.data))
                 state['step'] += 1
                 t = state['step']
                 m, v = state['exp_avg'].data, state['exp_avg_sq'].data
@@ -70,7 +70,7 @@ class Adam(Optimizer):
                 denom /= math.sqrt(1.0 - beta2 ** t)
                 denom += eps
                 p.data -= step_size * (m / denom)
-                p._version[0] += 1
+                p._mark_modified()
 
 
 class AdamW(Adam):

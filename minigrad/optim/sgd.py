@@ -6,7 +6,7 @@ consistent direction grow and zig-zag across a narrow valley cancels out.
 """
 from .optimizer import Optimizer
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ..creation import as_tensor
 
 
 class SGD(Optimizer):
@@ -48,10 +48,10 @@ class SGD(Optimizer):
                     state = self._state_for(p)
                     buf = state.get('momentum_buffer')
                     if buf is None:
-                        buf = state['momentum_buffer'] = Tensor._make(g.copy(), False, None, 0)
+                        buf = state['momentum_buffer'] = as_tensor(g.copy())
                     else:
                         buf.data *= momentum
                         buf.data += (1.0 - dampening) * g
                     g = g + momentum * buf.data if group['nesterov'] else buf.data
                 p.data -= lr * g
-                p._version[0] += 1
+                p._mark_modified()
