@@ -69,40 +69,72 @@ def is_array(obj):
 
 
 def device_of(array):
-    """``'cpu'`` for a NumPy array, ``'cuda'`` for a CUDA array."""
+    """``device('cpu')`` for a NumPy array, ``device('cuda')`` for a CUDA array."""
     xp = _cuda_module
-    return 'cuda' if xp is not None and isinstance(array, xp.ndarray) else 'cpu'
+    return CUDA if xp is not None and isinstance(array, xp.ndarray) else CPU
 
 
-def check_device(device):
-    """Normalise a device name (``'cpu'``, ``'cuda'``, ``'cuda:0'``) and check it can be used."""
-    if device is None:
+class device(str):
+    """A device, as PyTorch's ``torch.device``: ``device('cpu')``, ``device('cuda')``, ``device('cuda', 0)``.
+
+    It is a ``str`` equal to its type (``device('cuda:0') == 'cuda'``), so it goes wherever a device
+    string does; ``.type`` and ``.index`` are as in PyTorch. minigrad uses one GPU, so the index is kept
+    but not used."""
+
+    def __new__(cls, type, index=None):
+        if isinstance(type, device):
+            return type
+        name = str(type)
+        if ':' in name:
+            name, _, number = name.partition(':')
+            if not number.isdigit():
+                raise ValueError(f"device: invalid device string {type!r} (expected e.g. 'cuda:0')")
+            index = int(number)
+        if name not in ('cpu', 'cuda'):
+            raise ValueError(f"unknown device {type!r}: expected 'cpu' or 'cuda'")
+        self = super().__new__(cls, name)
+        self.type, self.index = name, index
+        return self
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
+
+    __hash__ = str.__hash__
+
+
+CPU = device('cpu')
+CUDA = device('cuda')
+
+
+def check_device(where):
+    """Normalise a device (``'cpu'``, ``'cuda'``, ``'cuda:0'``, a ``device``) and check it can be used."""
+    if where is None:
         return None
-    name = str(device)
-    if name == 'cpu':
-        return 'cpu'
-    if name == 'cuda' or name.startswith('cuda:'):
+    if where == 'cpu' and where.__class__ is str:
+        return CPU
+    d = device(where)
+    if d.type == 'cuda':
         cuda_module()
-        return 'cuda'
-    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+        return CUDA
+    return CPU
 
 
 def is_device_name(value):
     """True for what names a device: ``'cpu'``, ``'cuda'``, ``'cuda:1'`` (or an object whose ``str`` is one)."""
-    name = value if isinstance(value, str) else getattr(value, 'type', None) and str(value)
-    return isinstance(name, str) and (name in ('cpu', 'cuda') or name.startswith('cuda:'))
+    return isinstance(value, str) and (value in ('cpu', 'cuda') or value.startswith('cuda:'))
 
 
-def module_for(device):
-    return numpy if check_device(device) in (None, 'cpu') else cuda_module()
+def module_for(where):
+    return numpy if check_device(where) in (None, 'cpu') else cuda_module()
 
 
-def to_device(array, device):
-    """The array moved to ``device`` (the same object when it is already there)."""
-    device = check_device(device)
-    if device is None or device_of(array) == device:
+def to_device(array, where):
+    """The array moved to device ``where`` (the same object when it is already there)."""
+    where = check_device(where)
+    if where is None or device_of(array) == where:
         return array
-    if device == 'cpu':
+    if where == 'cpu':
         return array.get()
     return cuda_module().asarray(array)
 
@@ -113,13 +145,13 @@ def synchronize():
         _cuda_module.cuda.Device().synchronize()
 
 
-_default_device = 'cpu'
+_default_device = CPU
 
 
-def set_default_device(device):
+def set_default_device(where):
     """Where factories put new tensors when no ``device=`` is given (the test suite's ``--device``)."""
     global _default_device
-    _default_device = check_device(device) or 'cpu'
+    _default_device = check_device(where) or CPU
 
 
 def default_device():

@@ -5,7 +5,8 @@ to float32, integers to int64. Random factories draw from ``minigrad.random``'s 
 """
 from . import backend, random as _random
 from .dtypes import int64, DEFAULT_FLOAT as _DEFAULT_FLOAT
-from .tensor import Tensor, _shape_arg
+from . import dtypes
+from .tensor import Tensor, _shape_arg, cat
 
 
 def _finish(arr, requires_grad):
@@ -40,15 +41,15 @@ def from_numpy(array):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(_xp(device).zeros(_shape_arg(size), dtype=dtype or _DEFAULT_FLOAT), requires_grad)
+    return _finish(_xp(device).zeros(_shape_arg(size), dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(_xp(device).ones(_shape_arg(size), dtype=dtype or _DEFAULT_FLOAT), requires_grad)
+    return _finish(_xp(device).ones(_shape_arg(size), dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(_xp(device).empty(_shape_arg(size), dtype=dtype or _DEFAULT_FLOAT), requires_grad)
+    return _finish(_xp(device).empty(_shape_arg(size), dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -58,7 +59,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    return _finish(_xp(device).eye(n, m, dtype=dtype or _DEFAULT_FLOAT), requires_grad)
+    return _finish(_xp(device).eye(n, m, dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -68,12 +69,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if dtype is None:
-        dtype = int64 if all(isinstance(v, int) for v in (start, end, step)) else _DEFAULT_FLOAT
+        dtype = int64 if all(isinstance(v, int) for v in (start, end, step)) else dtypes.DEFAULT_FLOAT
     return _finish(_xp(device).arange(start, end, step).astype(dtype), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    return _finish(_xp(device).linspace(start, end, steps).astype(dtype or _DEFAULT_FLOAT), requires_grad)
+    return _finish(_xp(device).linspace(start, end, steps).astype(dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
@@ -123,6 +124,70 @@ def randn_like(t, dtype=None, device=None, requires_grad=False):
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):
     return rand(t.shape, requires_grad=requires_grad, **_like(t, dtype, device))
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    return empty(t.shape, requires_grad=requires_grad, **_like(t, dtype, device))
+
+
+def set_default_dtype(dtype):
+    """The dtype Python floats and float factories give (float32 unless changed), as PyTorch."""
+    dtype = dtypes.as_dtype(dtype, 'set_default_dtype')
+    if not dtypes.is_floating(dtype):
+        raise TypeError(f"set_default_dtype: only floating-point dtypes can be the default, got {dtype}")
+    dtypes.DEFAULT_FLOAT = dtype
+
+
+def get_default_dtype():
+    return dtypes.DEFAULT_FLOAT
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(t):
+    return dtypes.is_floating(t.dtype)
+
+
+def numel(t):
+    return t.numel()
+
+
+def meshgrid(*tensors, indexing='ij'):
+    """Coordinate grids from 1-D tensors: ``indexing='ij'`` (PyTorch's default) or ``'xy'``."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ('ij', 'xy'):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if any(t.ndim > 1 for t in tensors):
+        raise ValueError(f"meshgrid: expects 0-D or 1-D tensors, got shapes {[tuple(t.shape) for t in tensors]}")
+    vectors = [t.reshape(-1) for t in tensors]
+    if indexing == 'xy' and len(vectors) >= 2:
+        vectors[0], vectors[1] = vectors[1], vectors[0]
+    shape = tuple(v.shape[0] for v in vectors)
+    grids = [v.reshape(tuple(-1 if k == i else 1 for k in range(len(shape)))).expand(*shape)
+             for i, v in enumerate(vectors)]
+    if indexing == 'xy' and len(grids) >= 2:
+        grids = [g.transpose(0, 1) for g in grids]
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+concat = concatenate = cat
+
+
+def hstack(tensors):
+    tensors = list(tensors)
+    return cat(tensors, dim=0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], dim=0)
+
+
+def column_stack(tensors):
+    return cat([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], dim=1)
 
 
 __all__ = ['tensor', 'from_numpy', 'zeros', 'ones', 'empty', 'full', 'eye', 'arange', 'linspace',

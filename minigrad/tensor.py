@@ -10,7 +10,10 @@ Every method here is a thin call into one op of ``minigrad.ops``; the maths live
 
 Dtype promotion follows PyTorch rather than NumPy (the rule is in ``dtypes.py``).
 """
+import functools
+import math
 import numbers
+import operator
 from collections import namedtuple
 
 import numpy
@@ -26,6 +29,7 @@ from .ops import elementwise as E, reduce as R, shape as S, index as I, linalg a
 _PY_SCALARS = (float, int)
 
 MaxMin = namedtuple('MaxMin', ['values', 'indices'])   # what max(dim)/min(dim) return, as PyTorch
+SortResult = namedtuple('SortResult', ['values', 'indices'])   # sort, topk, kthvalue
 
 
 def _promote(a, b):
@@ -39,11 +43,29 @@ def _priority(t):
     return dtypes.ZERO_DIM if t.data.ndim == 0 else dtypes.DIMENSIONED
 
 
+def _numpy_spellings(method):
+    """Accept the NumPy keywords PyTorch also accepts: ``axis=`` for ``dim=``, ``keepdims=`` for
+    ``keepdim=``, ``unbiased=`` for ``correction=``, and ``dtype=`` (cast first)."""
+    @functools.wraps(method)
+    def accepting_numpy_keywords(self, *args, **kwargs):
+        if kwargs:
+            if 'axis' in kwargs:
+                kwargs['dim'] = kwargs.pop('axis')
+            if 'keepdims' in kwargs:
+                kwargs['keepdim'] = kwargs.pop('keepdims')
+            if 'unbiased' in kwargs:
+                kwargs['correction'] = int(kwargs.pop('unbiased'))
+            dtype = kwargs.pop('dtype', None)
+            if dtype is not None:
+                self = self.to(dtype)
+        return method(self, *args, **kwargs)
+    return accepting_numpy_keywords
+
+
 class Tensor:
     """An array with autograd: ``Tensor(data, dtype=None, device=None, requires_grad=False)``."""
 
     __slots__ = ('data', 'grad', 'requires_grad', 'grad_fn', '_output_nr', '_version', '__weakref__')
-    __array_ufunc__ = None          # NumPy defers to our reflected operators: ndarray * Tensor -> Tensor
     __hash__ = object.__hash__      # __eq__ is elementwise, so hashing stays by identity
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -141,6 +163,26 @@ class Tensor:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        """NumPy arithmetic that meets a Tensor: ``ndarray * t`` is a Tensor (differentiable, as ``t * ndarray``),
+        and ``array += t`` writes into the array, so PyTorch's ``p.data += -lr * p.grad`` works."""
+        op = _UFUNC_OPERATORS.get(ufunc.__name__)
+        if method != '__call__' or op is None or kwargs or len(inputs) != 2:
+            return NotImplemented
+        a, b = (x if isinstance(x, Tensor) else as_tensor_like(x, self) for x in inputs)
+        result = op(a, b)
+        if out is None:
+            return result
+        target = out[0]
+        target[...] = result.data
+        return target
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a one-element tensor as its number, as PyTorch."""
+        if spec and self.data.size == 1:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
     def __repr__(self):
         body = numpy.array2string(self._host(), separator=', ', prefix='tensor(')
         extras = []
@@ -237,6 +279,54 @@ class Tensor:
 
     def bool(self):
         return self.to(bool_)
+
+    def type(self, dtype=None):
+        """With no argument, the type's name as PyTorch spells it (``'torch.FloatTensor'``, so programs
+        that compare it keep working); ``type(dtype)`` converts, as ``to(dtype)``."""
+        if dtype is None:
+            return 'torch.' + _LEGACY_NAMES.get(self.dtype, str(self.dtype)) + 'Tensor'
+        if isinstance(dtype, str) and dtype.endswith('Tensor'):
+            dtype = _LEGACY_TYPES[dtype.split('.')[-1][:-len('Tensor')]]
+        return self.to(dtype)
+
+    def half(self):
+        return self.to(float16)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A new tensor with this tensor's dtype and device unless given (as the other ``new_*``)."""
+        return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def _new(self, fill, size, dtype, device, requires_grad):
+        shape = _shape_arg(size)
+        xp = backend.module_for(device or self.device)
+        t = Tensor._make(xp.full(shape, fill, dtype=dtypes.as_dtype(dtype) if dtype is not None else self.dtype))
+        return t.requires_grad_(True) if requires_grad else t
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(1, size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(0, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return self._new(fill_value, (size,), dtype, device, requires_grad)
+
+    def is_contiguous(self):
+        return bool(self.data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        """Steps in elements (not bytes, unlike NumPy's ``strides``) between neighbours along each dim."""
+        steps = tuple(st // self.data.itemsize for st in self.data.strides)
+        return steps if dim is None else steps[self._dim(dim, 'stride')]
+
+    def nelement(self):
+        return self.data.size
+
+    def element_size(self):
+        return self.data.itemsize
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -428,9 +518,11 @@ class Tensor:
     def isfinite(self):
         return self._wrap(self._xp.isfinite(self.data))
 
+    @_numpy_spellings
     def all(self, dim=None, keepdim=False):
         return self._wrap(self._xp.asarray(self.data.all(axis=self._dims(dim, 'all'), keepdims=keepdim)))
 
+    @_numpy_spellings
     def any(self, dim=None, keepdim=False):
         return self._wrap(self._xp.asarray(self.data.any(axis=self._dims(dim, 'any'), keepdims=keepdim)))
 
@@ -515,9 +607,11 @@ class Tensor:
             a, v = self, v.to(self.dtype)
         return E.Where.apply(mask, v, a)
 
+    @_numpy_spellings
     def softmax(self, dim):
         return N.Softmax.apply(self._float(), self._dim(dim, 'softmax'))
 
+    @_numpy_spellings
     def log_softmax(self, dim):
         return N.LogSoftmax.apply(self._float(), self._dim(dim, 'log_softmax'))
 
@@ -543,14 +637,17 @@ class Tensor:
             raise ValueError(f"{op}: dimension repeated in {dim}")
         return out
 
+    @_numpy_spellings
     def sum(self, dim=None, keepdim=False):
         return R.Sum.apply(self, self._dims(dim, 'sum'), keepdim)
 
+    @_numpy_spellings
     def mean(self, dim=None, keepdim=False):
         if not dtypes.is_floating(self.dtype):
             raise TypeError(f"mean: needs a floating-point tensor, got {self.dtype} (use .float())")
         return R.Mean.apply(self, self._dims(dim, 'mean'), keepdim)
 
+    @_numpy_spellings
     def var(self, dim=None, correction=1, keepdim=False):
         """Σ (x - mean)² / (n - correction); correction=1 is the unbiased estimate."""
         dims = self._dims(dim, 'var')
@@ -558,12 +655,15 @@ class Tensor:
         centred = self - self.mean(dims, keepdim=True)
         return (centred * centred).sum(dims, keepdim=keepdim) / max(n - correction, 0)
 
+    @_numpy_spellings
     def std(self, dim=None, correction=1, keepdim=False):
         return self.var(dim, correction=correction, keepdim=keepdim).sqrt()
 
+    @_numpy_spellings
     def amax(self, dim=None, keepdim=False):
         return R.AMax.apply(self, self._dims(dim, 'amax'), keepdim)
 
+    @_numpy_spellings
     def amin(self, dim=None, keepdim=False):
         return R.AMin.apply(self, self._dims(dim, 'amin'), keepdim)
 
@@ -579,16 +679,20 @@ class Tensor:
             values, indices = values.squeeze(d), indices.squeeze(d)
         return MaxMin(values, indices)
 
+    @_numpy_spellings
     def max(self, dim=None, keepdim=False):
         """max() is the largest element; max(dim) is (values, indices); max(tensor) is maximum."""
         return self._extreme(dim, keepdim, True)
 
+    @_numpy_spellings
     def min(self, dim=None, keepdim=False):
         return self._extreme(dim, keepdim, False)
 
+    @_numpy_spellings
     def argmax(self, dim=None, keepdim=False):
         return self._arg('argmax', dim, keepdim)
 
+    @_numpy_spellings
     def argmin(self, dim=None, keepdim=False):
         return self._arg('argmin', dim, keepdim)
 
@@ -604,6 +708,7 @@ class Tensor:
         out = out.astype(int64, copy=False)
         return self._wrap(xp.expand_dims(out, d) if keepdim else out)
 
+    @_numpy_spellings
     def logsumexp(self, dim=None, keepdim=False):
         """log Σ exp(x), computed as m + log Σ exp(x - m) with m the max, so it never overflows."""
         dims = self._dims(dim, 'logsumexp')
@@ -613,9 +718,11 @@ class Tensor:
         out = (x - m).exp().sum(dims, keepdim=True).log() + m
         return out if keepdim else out.reshape(_drop(out.shape, dims))
 
+    @_numpy_spellings
     def prod(self, dim=None, keepdim=False):
         return R.Prod.apply(self, self._dims(dim, 'prod'), keepdim)
 
+    @_numpy_spellings
     def norm(self, p=2, dim=None, keepdim=False):
         """The p-norm (Σ |x|^p)^(1/p); p=2 is the Euclidean length, p=inf the largest |x|."""
         if p == float('inf'):
@@ -722,7 +829,7 @@ class Tensor:
         lead = self.ndim - len(shape)
         dims = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(shape) if s == 1 and self.shape[lead + i] != 1)
-        out = self.sum(dims, keepdim=True) if dims else self
+        out = R.Sum.apply(self, dims, True) if dims else self
         return out.reshape(shape)
 
     def contiguous(self):
@@ -768,16 +875,396 @@ class Tensor:
 
     def gather(self, dim, index):
         """out[i][j] = self[index[i][j]][j] for dim=0 (and likewise for other dims), as PyTorch."""
-        d = self._dim(dim, 'gather')
+        return self[self._along(dim, index, 'gather')]
+
+    def _along(self, dim, index, op):
+        """The advanced index that picks ``index``'s entries along ``dim`` and keeps every other axis
+        in place (what gather reads and scatter writes)."""
+        d = self._dim(dim, op)
         if not isinstance(index, Tensor) or dtypes.category(index.dtype) != dtypes.INTEGER:
-            raise TypeError("gather: index must be an integer tensor")
+            raise TypeError(f"{op}: index must be an integer tensor")
         if index.ndim != self.ndim:
-            raise ValueError(f"gather: index of shape {tuple(index.shape)} must have as many dims as "
+            raise ValueError(f"{op}: index of shape {tuple(index.shape)} must have as many dims as "
                              f"the input of shape {tuple(self.shape)}")
+        n = self.shape[d]
+        if index.numel() and (int(index.data.min()) < -n or int(index.data.max()) >= n):
+            raise IndexError(f"{op}: index out of range for dim {dim} of size {n} (got values from "
+                             f"{int(index.data.min())} to {int(index.data.max())})")
         xp = self._xp
-        idx = tuple(index.data if k == d else xp.arange(n).reshape((-1,) + (1,) * (index.ndim - k - 1))
-                    for k, n in enumerate(index.shape))
-        return self[idx]
+        return tuple(index.data if k == d else xp.arange(m).reshape((-1,) + (1,) * (index.ndim - k - 1))
+                     for k, m in enumerate(index.shape))
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        """A copy with ``out[index[i][j]][j] = src[i][j]`` for dim=0 (likewise for other dims)."""
+        if reduce is not None:
+            if reduce != 'add':
+                raise ValueError(f"scatter: reduce={reduce!r} is not supported (use 'add' or scatter_add)")
+            return self.scatter_add(dim, index, src)
+        src = self._operand(src if src is not None else value, 'scatter')
+        idx = self._along(dim, index, 'scatter')
+        return I.SetItem.apply(self, src[tuple(slice(0, m) for m in index.shape)] if src.ndim else src,
+                               idx, False)
+
+    def scatter_add(self, dim, index, src):
+        """A copy with ``src[i][j]`` added at ``out[index[i][j]][j]`` for dim=0; repeated indices add up."""
+        src = self._operand(src, 'scatter_add')
+        idx = self._along(dim, index, 'scatter_add')
+        part = src[tuple(slice(0, m) for m in index.shape)]
+        return self + I.IndexAdd.apply(part, self.shape, idx, False)
+
+    def _operand(self, value, op):
+        """``value`` (a tensor or number) as a tensor of this tensor's dtype and device."""
+        if isinstance(value, Tensor):
+            return value.to(self.dtype)
+        if value is None:
+            raise TypeError(f"{op}: expected src or value")
+        return self._scalar(value)
+
+    def index_select(self, dim, index):
+        d = self._dim(dim, 'index_select')
+        if not isinstance(index, Tensor) or index.ndim > 1 or dtypes.category(index.dtype) != dtypes.INTEGER:
+            raise TypeError("index_select: index must be a 1-D integer tensor")
+        return self[(slice(None),) * d + (index.reshape(-1),)]
+
+    def take_along_dim(self, indices, dim=None):
+        if dim is None:
+            return self.flatten().gather(0, indices.flatten())
+        shape = numpy.broadcast_shapes(tuple(s if k != self._dim(dim, 'take_along_dim') else 1
+                                             for k, s in enumerate(self.shape)),
+                                       tuple(s if k != self._dim(dim, 'take_along_dim') else 1
+                                             for k, s in enumerate(indices.shape)))
+        d = self._dim(dim, 'take_along_dim')
+        x = self.expand(*[self.shape[k] if k == d else n for k, n in enumerate(shape)])
+        idx = indices.expand(*[indices.shape[k] if k == d else n for k, n in enumerate(shape)])
+        return x.gather(d, idx.contiguous())
+
+    def masked_select(self, mask):
+        """The elements where ``mask`` (broadcast) is True, as a 1-D tensor."""
+        if not isinstance(mask, Tensor) or mask.dtype != bool_:
+            raise TypeError("masked_select: mask must be a bool tensor")
+        shape = numpy.broadcast_shapes(self.shape, mask.shape)
+        return self.expand(*shape)[mask.expand(*shape).contiguous()]
+
+    def nonzero(self, as_tuple=False):
+        xp = self._xp
+        where = xp.nonzero(self.data)
+        if as_tuple:
+            return tuple(self._wrap(w.astype(int64)) for w in where)
+        return self._wrap(xp.stack(where, axis=1).astype(int64) if where else xp.zeros((1, 0), int64))
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """(values, indices) sorted along ``dim``; values carry the gradient, as PyTorch."""
+        d = self._dim(dim, 'sort')
+        xp = self._xp
+        keys = self.data if self.dtype != bool_ else self.data.astype(int64)
+        if self.ndim == 0:
+            return SortResult(self, self._wrap(xp.zeros((), int64)))
+        order = xp.argsort(-keys if descending else keys, axis=d, kind='stable').astype(int64)
+        indices = self._wrap(order)
+        return SortResult(self.gather(d, indices), indices)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return self.sort(dim, descending, stable).indices
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The ``k`` largest (or smallest) entries along ``dim``: (values, indices)."""
+        d = self._dim(dim, 'topk')
+        n = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError(f"topk: k={k} is out of range for dim {dim} of size {n}")
+        values, indices = self.sort(d, descending=largest)
+        keep = (slice(None),) * d + (slice(0, k),)
+        return SortResult(values[keep], indices[keep])
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        """The k-th smallest entry along ``dim`` (k counts from 1): (values, indices)."""
+        d = self._dim(dim, 'kthvalue')
+        if not 1 <= k <= self.shape[d]:
+            raise RuntimeError(f"kthvalue: k={k} is out of range for dim {dim} of size {self.shape[d]}")
+        values, indices = self.sort(d)
+        pick = (slice(None),) * d + (slice(k - 1, k),)
+        values, indices = values[pick], indices[pick]
+        return SortResult(values, indices) if keepdim else SortResult(values.squeeze(d), indices.squeeze(d))
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        """The distinct values (sorted), optionally with each element's position among them and counts."""
+        xp = self._xp
+        values, inverse, counts = xp.unique(self.data, return_inverse=True, return_counts=True, axis=dim)
+        out = [self._wrap(values)]
+        if return_inverse:
+            out.append(self._wrap(inverse.reshape(self.shape if dim is None else -1).astype(int64)))
+        if return_counts:
+            out.append(self._wrap(counts.astype(int64)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def narrow(self, dim, start, length):
+        d = self._dim(dim, 'narrow')
+        if start < 0:
+            start += self.shape[d]
+        if not (0 <= start and length >= 0 and start + length <= self.shape[d]):
+            raise IndexError(f"narrow: start {start} and length {length} exceed dim {dim} of size {self.shape[d]}")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def flip(self, *dims):
+        dims = self._dims(_shape_arg(dims), 'flip') or ()
+        return self[tuple(slice(None, None, -1) if k in dims else slice(None) for k in range(self.ndim))]
+
+    def roll(self, shifts, dims=None):
+        """Entries shifted along ``dims`` by ``shifts``, wrapping around at the end."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+        if len(shifts) != len(dims):
+            raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
+        out = self
+        for shift, dim in zip(shifts, dims):
+            d = self._dim(dim, 'roll')
+            n = self.shape[d]
+            source = self._wrap((self._xp.arange(n) - shift) % n if n else self._xp.arange(0))
+            out = out.index_select(d, source)
+        return out
+
+    def tril(self, diagonal=0):
+        """The lower triangle (entries on and below the ``diagonal``-th diagonal), zeros above."""
+        return self._triangle(diagonal, lower=True)
+
+    def triu(self, diagonal=0):
+        return self._triangle(diagonal, lower=False)
+
+    def _triangle(self, diagonal, lower):
+        if self.ndim < 2:
+            raise RuntimeError(f"{'tril' if lower else 'triu'}: needs at least 2 dims, got shape {tuple(self.shape)}")
+        n, m = self.shape[-2:]
+        xp = self._xp
+        keep = xp.tri(n, m, diagonal, dtype=bool) if lower else ~xp.tri(n, m, diagonal - 1, dtype=bool)
+        return self.masked_fill(self._wrap(~keep), 0)
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Each entry repeated ``repeats`` times along ``dim`` (the flattened tensor when dim is None)."""
+        x = self.flatten() if dim is None else self
+        d = 0 if dim is None else self._dim(dim, 'repeat_interleave')
+        counts = repeats.data if isinstance(repeats, Tensor) else repeats
+        source = self._xp.repeat(self._xp.arange(x.shape[d]), counts)
+        return x.index_select(d, self._wrap(source.astype(int64)))
+
+    def movedim(self, source, destination):
+        source = source if isinstance(source, (tuple, list)) else (source,)
+        destination = destination if isinstance(destination, (tuple, list)) else (destination,)
+        src = [self._dim(s, 'movedim') for s in source]
+        dst = [self._dim(s, 'movedim') for s in destination]
+        rest = iter([k for k in range(self.ndim) if k not in src])
+        order = [None] * self.ndim
+        for s, t in zip(src, dst):
+            order[t] = s
+        return self.permute(*[o if o is not None else next(rest) for o in order])
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The ``offset``-th diagonal of the matrices in ``dim1``, ``dim2``, as a last dim."""
+        a, b = self._dim(dim1, 'diagonal'), self._dim(dim2, 'diagonal')
+        x = self.movedim((a, b), (-2, -1))
+        n, m = x.shape[-2:]
+        rows = self._xp.arange(max(0, -offset), min(n, m - offset)) if min(n, m - offset) > max(0, -offset) \
+            else self._xp.arange(0)
+        return x[..., self._wrap(rows), self._wrap(rows + offset)]
+
+    def swapaxes(self, axis0, axis1):
+        return self.transpose(axis0, axis1)
+
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-D tensor comes back as it is), as PyTorch."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t: expects a tensor with <= 2 dims, got shape {tuple(self.shape)}; use transpose")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    # ----- products that name their shapes (checks as PyTorch, then @) -----
+    def _ranks(self, other, op, a_rank, b_rank):
+        if not isinstance(other, Tensor) or self.ndim != a_rank or other.ndim != b_rank:
+            got = tuple(other.shape) if isinstance(other, Tensor) else type(other).__name__
+            raise RuntimeError(f"{op}: expected {a_rank}-D and {b_rank}-D tensors, got shapes "
+                               f"{tuple(self.shape)} and {got}")
+
+    def mm(self, mat2):
+        self._ranks(mat2, 'mm', 2, 2)
+        return self @ mat2
+
+    def bmm(self, mat2):
+        self._ranks(mat2, 'bmm', 3, 3)
+        if self.shape[0] != mat2.shape[0]:
+            raise RuntimeError(f"bmm: batch sizes differ: shapes {tuple(self.shape)} and {tuple(mat2.shape)}")
+        return self @ mat2
+
+    def mv(self, vec):
+        self._ranks(vec, 'mv', 2, 1)
+        return self @ vec
+
+    def dot(self, other):
+        self._ranks(other, 'dot', 1, 1)
+        return self @ other
+
+    def outer(self, vec2):
+        self._ranks(vec2, 'outer', 1, 1)
+        return self.unsqueeze(1) * vec2.unsqueeze(0)
+
+    def inner(self, other):
+        """Σ over the last dims: out[..., ...] = Σ_k self[..., k] other[..., k]."""
+        if self.ndim == 0 or other.ndim == 0:
+            return self * other
+        return (self.reshape(-1, self.shape[-1]) @ other.reshape(-1, other.shape[-1]).mT).reshape(
+            self.shape[:-1] + other.shape[:-1])
+
+    # ----- elementwise functions composed from the ops above -----
+    def square(self):
+        return self * self
+
+    def exp2(self):
+        return (self._float() * math.log(2.0)).exp()
+
+    def log2(self):
+        return self.log() * (1.0 / math.log(2.0))
+
+    def log10(self):
+        return self.log() * (1.0 / math.log(10.0))
+
+    def tan(self):
+        x = self._float()
+        return x.sin() / x.cos()
+
+    def sinh(self):
+        x = self._float()
+        return (x.exp() - (-x).exp()) * 0.5
+
+    def cosh(self):
+        x = self._float()
+        return (x.exp() + (-x).exp()) * 0.5
+
+    def _rounded(self, array):
+        """``array`` as this tensor's rounded value: gradient 0, as PyTorch's floor, ceil, round, trunc."""
+        if not self.requires_grad:
+            return self._wrap(array)
+        return self._zeroed() + self._wrap(array)
+
+    def floor(self):
+        return self._rounded(self._xp.floor(self.data))
+
+    def ceil(self):
+        return self._rounded(self._xp.ceil(self.data))
+
+    def round(self, decimals=0):
+        return self._rounded(self._xp.round(self.data, decimals))
+
+    def trunc(self):
+        return self._rounded(self._xp.trunc(self.data))
+
+    def frac(self):
+        return self - self.trunc()
+
+    def neg(self):
+        return -self
+
+    negative = neg
+
+    def add(self, other, alpha=1):
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other, alpha=1):
+        return self - (other * alpha if alpha != 1 else other)
+
+    subtract = sub
+
+    def mul(self, other):
+        return self * other
+
+    multiply = mul
+
+    def div(self, other, rounding_mode=None):
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == 'floor':
+            return self // other if not dtypes.is_floating(self.dtype) else (self / other).floor()
+        if rounding_mode == 'trunc':
+            q = self / other
+            return q.trunc() if dtypes.is_floating(self.dtype) else q.trunc().to(self.dtype)
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+    divide = div
+
+    def true_divide(self, other):
+        return self / other
+
+    def remainder(self, other):
+        """self - floor(self / other) * other: the sign of ``other``, as Python's %."""
+        if not dtypes.is_floating(self.dtype):
+            return self % other
+        return self - (self / other).floor() * other
+
+    def fmod(self, other):
+        """self - trunc(self / other) * other: the sign of ``self``, as C's fmod."""
+        if not dtypes.is_floating(self.dtype):
+            return self.sub(self.div(other, rounding_mode='trunc') * other)
+        return self - (self / other).trunc() * other
+
+    def lerp(self, end, weight):
+        return self + (end - self) * weight
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN, +inf and -inf replaced by finite numbers (by default the dtype's extremes)."""
+        if not dtypes.is_floating(self.dtype):
+            return self.clone()
+        info = numpy.finfo(self.dtype)
+        xp = self._xp
+        out = self.masked_fill(self._wrap(xp.isnan(self.data)), nan)
+        out = out.masked_fill(self._wrap(xp.isposinf(self.data)), info.max if posinf is None else posinf)
+        return out.masked_fill(self._wrap(xp.isneginf(self.data)), info.min if neginf is None else neginf)
+
+    def isinf(self):
+        return self._wrap(self._xp.isinf(self.data))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        a, b = self._coerce(other, 'isclose')
+        return self._wrap(self._xp.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def logical_and(self, other):
+        return self._compare(other, lambda a, b: self._xp.logical_and(a, b))
+
+    def logical_or(self, other):
+        return self._compare(other, lambda a, b: self._xp.logical_or(a, b))
+
+    def logical_xor(self, other):
+        return self._compare(other, lambda a, b: self._xp.logical_xor(a, b))
+
+    def count_nonzero(self, dim=None):
+        return (self != 0).sum(dim)
+
+    def var_mean(self, dim=None, correction=1, keepdim=False):
+        return self.var(dim, correction=correction, keepdim=keepdim), self.mean(dim, keepdim=keepdim)
+
+    def std_mean(self, dim=None, correction=1, keepdim=False):
+        return self.std(dim, correction=correction, keepdim=keepdim), self.mean(dim, keepdim=keepdim)
 
     # ----- indexing -----
     def _index(self, key):
@@ -913,6 +1400,83 @@ class Tensor:
     def clamp_(self, min=None, max=None):
         return self._inplace('clamp_', lambda old: old.clamp(min, max))
 
+    # the in-place form of an out-of-place method: same maths, then written into this tensor
+    def masked_fill_(self, mask, value):
+        return self._inplace('masked_fill_', lambda old: old.masked_fill(mask, value))
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        return self._inplace('scatter_', lambda old: old.scatter(dim, index, src, value, reduce))
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace('scatter_add_', lambda old: old.scatter_add(dim, index, src))
+
+    def index_fill_(self, dim, index, value):
+        d = self._dim(dim, 'index_fill_')
+        mask = self._xp.zeros(self.shape[d], dtype=bool)
+        mask[index.data if isinstance(index, Tensor) else index] = True
+        mask = self._wrap(mask.reshape((-1,) + (1,) * (self.ndim - d - 1)))
+        return self._inplace('index_fill_', lambda old: old.masked_fill(mask, value))
+
+    def masked_scatter_(self, mask, source):
+        """Copy ``source``'s first elements, in order, into the places where ``mask`` is True."""
+        full = mask.expand(*self.shape).contiguous()
+        n = int(full.data.sum())
+        if source.numel() < n:
+            raise RuntimeError(f"masked_scatter_: source has {source.numel()} elements, the mask selects {n}")
+        return self._inplace('masked_scatter_',
+                             lambda old: I.SetItem.apply(old, source.flatten()[:n].to(self.dtype), full.data, False))
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise RuntimeError(f"fill_diagonal_: needs a matrix or a tensor with all dims equal, got "
+                               f"shape {tuple(self.shape)}")
+        xp = self._xp
+        n = min(self.shape)
+        index = tuple(xp.arange(n) for _ in range(self.ndim))
+        if wrap and self.ndim == 2 and self.shape[0] > self.shape[1] + 1:
+            rows = xp.arange(self.shape[0])
+            keep = rows % (self.shape[1] + 1) != self.shape[1]
+            index = (rows[keep], (rows[keep] % (self.shape[1] + 1)))
+        mask = xp.zeros(self.shape, dtype=bool)
+        mask[index] = True
+        return self._inplace('fill_diagonal_', lambda old: old.masked_fill(self._wrap(mask), fill_value))
+
+    def tril_(self, diagonal=0):
+        return self._inplace('tril_', lambda old: old.tril(diagonal))
+
+    def triu_(self, diagonal=0):
+        return self._inplace('triu_', lambda old: old.triu(diagonal))
+
+    def clamp_min_(self, min):
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max):
+        return self.clamp_(max=max)
+
+    def exp_(self):
+        return self._inplace('exp_', lambda old: old.exp())
+
+    def sqrt_(self):
+        return self._inplace('sqrt_', lambda old: old.sqrt())
+
+    def abs_(self):
+        return self._inplace('abs_', lambda old: old.abs())
+
+    def neg_(self):
+        return self._inplace('neg_', lambda old: -old)
+
+    def pow_(self, exponent):
+        return self._inplace('pow_', lambda old: old ** exponent)
+
+    def relu_(self):
+        return self._inplace('relu_', lambda old: old.relu())
+
+    def sigmoid_(self):
+        return self._inplace('sigmoid_', lambda old: old.sigmoid())
+
+    def tanh_(self):
+        return self._inplace('tanh_', lambda old: old.tanh())
+
     def copy_(self, src):
         """Copy ``src``'s values (broadcast, cast) into this tensor; the gradient flows to ``src``."""
         src = (src if isinstance(src, Tensor) else Tensor(src, device=self.device)).to(self.device)
@@ -940,6 +1504,23 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0):
         g = _random.generator(self._xp)
         return self._fill_with('normal_', (g.standard_normal(self.shape) * std + mean).astype(self.dtype))
+
+
+_UFUNC_OPERATORS = {'add': operator.add, 'subtract': operator.sub, 'multiply': operator.mul,
+                     'true_divide': operator.truediv, 'divide': operator.truediv, 'power': operator.pow,
+                     'matmul': operator.matmul, 'maximum': Tensor.maximum, 'minimum': Tensor.minimum}
+
+
+def as_tensor_like(value, like):
+    """A NumPy array (or number) as a tensor on ``like``'s device, sharing memory where it can."""
+    if backend.is_array(value):
+        return Tensor._make(backend.to_device(value, like.device))
+    return Tensor(value, device=like.device)
+
+
+_LEGACY_TYPES = {'Float': float32, 'Double': float64, 'Half': float16, 'Long': int64, 'Int': int32,
+                 'Short': dtypes.int16, 'Char': dtypes.int8, 'Byte': dtypes.uint8, 'Bool': bool_}
+_LEGACY_NAMES = {dtype: name for name, dtype in _LEGACY_TYPES.items()}
 
 
 def parse_to(args, kwargs, op='to'):

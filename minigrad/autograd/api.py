@@ -65,3 +65,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 f"grad: input {k} (shape {tuple(inputs[k].shape)}) was not used to compute the outputs; "
                 f"pass allow_unused=True if that is expected")
     return tuple(result)
+
+
+def Variable(data, requires_grad=False, volatile=False):
+    """PyTorch's pre-0.4 wrapper, kept for old tutorials: it returns the tensor itself (a Tensor is what
+    a Variable became), with ``requires_grad`` set as asked."""
+    t = data if isinstance(data, function._Tensor) else function._Tensor(data)
+    return t.requires_grad_(True) if requires_grad else t

@@ -204,10 +204,10 @@ def _wrap(cls, out, like, args, requires_grad, node):
 
 def _as_array(o, like):
     """An output as an array of the inputs' kind (NumPy turns 0-d results into scalars; a Tensor is unwrapped)."""
-    if o.__class__ is (like.__class__ if like is not None else None):
+    if o.__class__ is numpy.ndarray:
         return o
     if isinstance(o, _Tensor):
         return o.data
-    if like is None or isinstance(o, (numpy.generic, int, float, bool)):
+    if isinstance(o, (numpy.generic, int, float, bool)):
         return get_array_module(like).asarray(o) if like is not None else numpy.asarray(o)
     return o
