@@ -9,9 +9,11 @@
 from .tensor import (Tensor, cat, stack, where, einsum, float16, float32, float64, int32, int64,
                      bool_ as bool)
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, rand, randn,
-                       randint, zeros_like, ones_like, full_like, randn_like, rand_like)
+                       randint, randperm, multinomial, normal, bernoulli, zeros_like, ones_like, full_like,
+                       randn_like, rand_like, randint_like)
 from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
-from .random import manual_seed
+from .random import (Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state,
+                     set_rng_state)
 from . import autograd, cuda, backend
 from .serialization import save, load
 from . import nn, optim, utils  # noqa: E402  (the layers above the engine, as `minigrad.nn`)
