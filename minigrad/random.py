@@ -102,8 +102,8 @@ _defaults = {numpy: default_generator}      # array module -> its default Genera
 
 def _default_for(xp):
     g = _defaults.get(xp)
-    if g is None:       # the 'cuda' default is made on first use, from the same seed
-        g = _defaults[xp] = Generator('cpu' if backend.is_numpy(xp) else 'cuda').manual_seed(_seed)
+    if g is None:       # only 'cuda' is missing: its default is made on first use, from the same seed
+        g = _defaults[xp] = Generator('cuda').manual_seed(_seed)
     return g
 
 
