@@ -251,7 +251,8 @@ def test_random_split_is_seeded():
 
 
 def test_random_split_errors():
-    with pytest.raises(ValueError, match=r'random_split: the lengths \[3, 3\] sum to 6, not to the dataset.s length 10'):
+    with pytest.raises(ValueError, match=r'random_split: the lengths \[3, 3\] sum to 6, not to '
+                                         r'the dataset.s length 10'):
         random_split(range(10), [3, 3])
     with pytest.raises(ValueError, match='random_split: the fraction at index 0 is not between 0 and 1, got 1.5'):
         random_split(range(10), [1.5, -0.5])
@@ -272,7 +273,8 @@ def test_sequential_and_random_samplers():
     assert len(RandomSampler(data)) == 8 and len(RandomSampler(data, True, 3)) == 3
     with pytest.raises(TypeError, match='RandomSampler: replacement should be a boolean value, but got replacement=1'):
         RandomSampler(data, replacement=1)
-    with pytest.raises(ValueError, match='RandomSampler: num_samples should be a positive integer value, but got num_samples=0'):
+    with pytest.raises(ValueError, match='RandomSampler: num_samples should be a positive integer value, '
+                                         'but got num_samples=0'):
         RandomSampler([])
 
 
@@ -287,9 +289,11 @@ def test_subset_random_and_weighted_samplers():
     assert sorted(WeightedRandomSampler([1.0, 5.0, 2.0], 3, replacement=False, generator=g)) == [0, 1, 2]
     with pytest.raises(ValueError, match=r'WeightedRandomSampler: weights should be a 1d sequence .*\(2, 2\)'):
         WeightedRandomSampler([[1.0, 2.0], [3.0, 4.0]], 2)
-    with pytest.raises(ValueError, match='WeightedRandomSampler: num_samples should be a positive integer value, but got num_samples=-3'):
+    with pytest.raises(ValueError, match='WeightedRandomSampler: num_samples should be a positive integer '
+                                         'value, but got num_samples=-3'):
         WeightedRandomSampler([1.0], -3)
-    with pytest.raises(ValueError, match="WeightedRandomSampler: replacement should be a boolean value, but got replacement='no'"):
+    with pytest.raises(ValueError, match="WeightedRandomSampler: replacement should be a boolean value, "
+                                         "but got replacement='no'"):
         WeightedRandomSampler([1.0], 1, replacement='no')
 
 

@@ -188,7 +188,8 @@ def test_bernoulli(gen):
     assert b.dtype == p.dtype and set(b.tolist()) <= {0.0, 1.0}
     col = b.numpy().reshape(-1, 3)
     assert col[:, 0].sum() == 0 and col[:, 1].all() and abs(col[:, 2].mean() - 0.3) < 0.03
-    with pytest.raises(RuntimeError, match=r'bernoulli: expects probabilities 0 <= p <= 1, got values from -0.5 to 2.0'):
+    with pytest.raises(RuntimeError, match=r'bernoulli: expects probabilities 0 <= p <= 1, '
+                                           r'got values from -0.5 to 2.0'):
         minigrad.bernoulli(minigrad.tensor([-0.5, 2.0]))
     with pytest.raises(RuntimeError, match='bernoulli: expects a floating-point tensor.*int64'):
         minigrad.bernoulli(minigrad.tensor([0, 1]))
