@@ -19,12 +19,14 @@ from .dtypes import int32 as int                          # noqa: A001
 from .backend import device, set_default_device
 from .tensor import Tensor, cat, stack, where, einsum
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, rand,
-                       randn, randint, zeros_like, ones_like, full_like, randn_like, rand_like, empty_like,
+                       randn, randint, randperm, multinomial, normal, bernoulli, zeros_like, ones_like,
+                       full_like, randn_like, rand_like, randint_like, empty_like,
                        set_default_dtype, get_default_dtype, is_tensor, is_floating_point, numel,
                        meshgrid, concat, concatenate, hstack, vstack, column_stack)
 from .functions import FUNCTIONS as _FUNCTIONS
 from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
-from .random import manual_seed
+from .random import (Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state,
+                     set_rng_state)
 from . import autograd, cuda, backend, backends, amp
 from .amp import autocast
 from .serialization import save, load
