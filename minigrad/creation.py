@@ -292,8 +292,7 @@ def meshgrid(*tensors, indexing='ij'):
     shape = tuple(v.shape[0] for v in vectors)
     grids = [v.reshape(tuple(-1 if k == i else 1 for k in range(len(shape)))).expand(*shape)
              for i, v in enumerate(vectors)]
-    if indexing == 'xy' and len(grids) >= 2:
-        grids = [g.transpose(0, 1) for g in grids]
+    if indexing == 'xy' and len(grids) >= 2:       # 'ij' grids of (y, x, ...), the first two swapped back
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
