@@ -22,7 +22,7 @@ from . import random as _random
 from .autograd import function as _function
 from .autograd.grad_mode import _State
 from .autograd import api as _api
-from .ops import elementwise as E, reduce as R, shape as S, index as I, linalg as L, nn_ops as N
+from .ops import elementwise as E, reduce as R, shape as S, index as I, linalg as L, activation
 
 float16, float32, float64 = numpy.dtype('float16'), numpy.dtype('float32'), numpy.dtype('float64')
 int32, int64 = numpy.dtype('int32'), numpy.dtype('int64')
@@ -552,10 +552,10 @@ class Tensor:
         return E.Where.apply(mask, v, a)
 
     def softmax(self, dim):
-        return N.Softmax.apply(self._float(), self._dim(dim, 'softmax'))
+        return activation.Softmax.apply(self._float(), self._dim(dim, 'softmax'))
 
     def log_softmax(self, dim):
-        return N.LogSoftmax.apply(self._float(), self._dim(dim, 'log_softmax'))
+        return activation.LogSoftmax.apply(self._float(), self._dim(dim, 'log_softmax'))
 
     # ----- reductions -----
     def _dim(self, dim, op):

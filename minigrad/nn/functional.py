@@ -2,7 +2,7 @@
 
 A layer object (``nn.Linear``) holds its parameters and calls the function of the same name here
 (``F.linear``) with them. The maths of the fused ops (GELU, cross-entropy, normalisation,
-embedding) lives in ``minigrad.ops.nn_ops``; this file checks the arguments, with errors that
+embedding) lives in ``minigrad.ops``; this file checks the arguments, with errors that
 name the function and the offending shapes or values, and composes the rest from Tensor ops.
 """
 import math
@@ -11,7 +11,11 @@ import numbers
 from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module, to_device
-from ..ops import nn_ops as N
+from ..ops.activation import Gelu, Softplus
+from ..ops.index import Embedding
+from ..ops.linalg import LinearFunction
+from ..ops.loss import BinaryCrossEntropy, ClassTarget, CrossEntropy
+from ..ops.norm import Normalize
 from ..tensor import Tensor, cat, where, int64
 
 
@@ -45,7 +49,7 @@ def linear(input, weight, bias=None):
     if input.dtype != weight.dtype:
         raise TypeError(f"linear: input is {input.dtype} but weight is {weight.dtype}; convert one "
                         f"(model.double() or input.float())")
-    return N.LinearFunction.apply(input, weight, bias)
+    return LinearFunction.apply(input, weight, bias)
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -74,7 +78,7 @@ def gelu(input, approximate='none'):
     """x · Φ(x) with Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (GPT-2)."""
     if approximate not in ('none', 'tanh'):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return N.Gelu.apply(_floating(input, 'gelu'), approximate)
+    return Gelu.apply(_floating(input, 'gelu'), approximate)
 
 
 def sigmoid(input):
@@ -99,7 +103,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + e^(βx)) / β, a smooth ReLU; linear where βx > threshold."""
-    return N.Softplus.apply(_floating(input, 'softplus'), beta, threshold)
+    return Softplus.apply(_floating(input, 'softplus'), beta, threshold)
 
 
 def softmax(input, dim, dtype=None):
@@ -176,7 +180,7 @@ def embedding(input, weight, padding_idx=None):
         if not -rows <= padding_idx < rows:
             raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings={rows}")
         padding_idx %= rows
-    return N.Embedding.apply(weight, index, padding_idx)
+    return Embedding.apply(weight, index, padding_idx)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -215,7 +219,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if p is not None and tuple(p.shape) != shape:
             raise ValueError(f"layer_norm: {name} of shape {tuple(p.shape)} must have normalized_shape {shape}")
     dims = tuple(range(input.ndim - k, input.ndim))
-    return N.Normalize.apply(input, weight, bias, dims, shape, eps)
+    return Normalize.apply(input, weight, bias, dims, shape, eps)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -256,7 +260,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             batch_var = input.data.var(axis=dims, ddof=1)
             running_mean.mul_(1 - momentum).add_(input._wrap(batch_mean * momentum))
             running_var.mul_(1 - momentum).add_(input._wrap(batch_var * momentum))
-    return N.Normalize.apply(input, weight, bias, dims, view, eps)
+    return Normalize.apply(input, weight, bias, dims, view, eps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +343,7 @@ def _class_target(input, target, dim, weight, ignore_index, label_smoothing, op)
     if label_smoothing > 0:
         row = xp.ones(c, dtype=input.dtype) if weight is None else weight
         smooth = (row * (label_smoothing / c)).reshape((c,) + (1,) * (input.ndim - dim - 1))
-    rows = N.ClassTarget(index, valid, coef * (1.0 - label_smoothing), smooth, dim)
+    rows = ClassTarget(index, valid, coef * (1.0 - label_smoothing), smooth, dim)
     return rows, float(coef.sum())
 
 
@@ -352,7 +356,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
       divides by the number of samples.
 
     ``label_smoothing`` ε mixes the target with the uniform distribution: (1 - ε) · target + ε / C.
-    One fused node (``ops.nn_ops.CrossEntropy``) whose gradient is softmax - target; stable for any
+    One fused node (``ops.loss.CrossEntropy``) whose gradient is softmax - target; stable for any
     logits. The loss of article 002 §3.3.
     """
     op = 'cross_entropy'
@@ -377,7 +381,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
     else:
         rows, denominator = _class_target(input, target, dim, w, ignore_index, label_smoothing, op)
     scale = None if reduction == 'none' else _inverse(denominator) if reduction == 'mean' else 1.0
-    return N.CrossEntropy.apply(input, rows, dim, scale)
+    return CrossEntropy.apply(input, rows, dim, scale)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean'):
@@ -407,7 +411,7 @@ def binary_cross_entropy(input, target, weight=None, reduction='mean'):
         if lo < 0 or hi > 1:
             raise ValueError(f"{op}: all elements of input should be between 0 and 1 (probabilities; use "
                              f"binary_cross_entropy_with_logits for logits), got values in [{lo}, {hi}]")
-    loss = N.BinaryCrossEntropy.apply(input, target.to(input.dtype))
+    loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -426,7 +430,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean
     _floating(input, op)
     y = target.to(input.dtype)
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
-    loss = (1 - y) * input + log_weight * N.Softplus.apply(-input, 1.0, math.inf)
+    loss = (1 - y) * input + log_weight * Softplus.apply(-input, 1.0, math.inf)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

@@ -31,7 +31,7 @@ import math
 import warnings
 
 from ..backend import get_array_module
-from ..ops.nn_ops import LSTMGates
+from ..ops.recurrent import LSTMGates
 from ..creation import empty
 from ..tensor import Tensor, cat, float32, stack
 from . import init
