@@ -56,18 +56,18 @@ class Generator:
         return self._initial_seed
 
     def get_state(self):
-        """The generator's whole state, as a uint8 tensor (as PyTorch's), for ``set_state``.
+        """The generator's whole state, as a uint8 NumPy array, for ``set_state``. (PyTorch returns a
+        uint8 tensor; this module sits below tensors, so it hands back the array such a tensor would hold.)
 
         It holds 7 unsigned 64-bit words: the initial seed, then NumPy's PCG64 state
         (``state`` and ``inc``, 128 bits each, high word first; ``has_uint32``; ``uinteger``).
         """
-        from .creation import from_numpy       # creation imports this module
         pcg = self._pcg64_state('get_state')
         words = [self._initial_seed]
         for value in (pcg['state']['state'], pcg['state']['inc']):
             words += [value >> 64, value & (2 ** 64 - 1)]
         words += [pcg['has_uint32'], pcg['uinteger']]
-        return from_numpy(numpy.array(words, dtype=numpy.uint64).view(numpy.uint8))
+        return numpy.array(words, dtype=numpy.uint64).view(numpy.uint8)
 
     def set_state(self, new_state):
         """Restore a state from ``get_state()``: the draws that followed it come again. Returns self."""
@@ -128,7 +128,7 @@ def initial_seed():
 
 
 def get_rng_state():
-    """The state of the default CPU generator (a uint8 tensor), for ``set_rng_state``."""
+    """The state of the default CPU generator (a uint8 array), for ``set_rng_state``."""
     return default_generator.get_state()
 
 

@@ -24,7 +24,7 @@ from . import random as _random
 from .autograd import function as _function
 from .autograd.grad_mode import _State
 from .autograd import api as _api
-from .ops import elementwise as E, reduce as R, shape as S, index as I, linalg as L, nn_ops as N
+from .ops import elementwise as E, reduce as R, shape as S, index as I, linalg as L, activation
 
 _PY_SCALARS = (float, int)
 
@@ -609,11 +609,11 @@ class Tensor:
 
     @_numpy_spellings
     def softmax(self, dim):
-        return N.Softmax.apply(self._float(), self._dim(dim, 'softmax'))
+        return activation.Softmax.apply(self._float(), self._dim(dim, 'softmax'))
 
     @_numpy_spellings
     def log_softmax(self, dim):
-        return N.LogSoftmax.apply(self._float(), self._dim(dim, 'log_softmax'))
+        return activation.LogSoftmax.apply(self._float(), self._dim(dim, 'log_softmax'))
 
     # ----- reductions -----
     def _dim(self, dim, op):

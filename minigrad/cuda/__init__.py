@@ -1,4 +1,8 @@
-"""minigrad.cuda: is a GPU usable, and waiting for it. (Fused CuPy kernels live beside this file.)"""
+"""minigrad.cuda: is a GPU usable, and waiting for it.
+
+Beside this file: ``kernels.py``, the fused CUDA kernels (source, launch, ``usable``), and
+``fused.py``, the glue through which the ops in ``minigrad.ops`` call them as an early return.
+"""
 from ..backend import is_available, synchronize
 from ..amp import GradScaler
 from .. import amp

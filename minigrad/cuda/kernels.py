@@ -13,9 +13,9 @@ lane holds the row's total. No shared memory and no ``__syncthreads`` are needed
 keeps a running maximum m and a running sum s of e^(x - m) in a single pass (the *online
 softmax*: when a larger value arrives, the sum so far is rescaled by e^(m_old - m_new)).
 
-These functions take and return arrays (not Tensors): the ops in ``minigrad.ops.nn_ops`` call
-them from their forward and backward when ``usable(...)`` says so, and otherwise run their
-composed array code, which is the reference the kernels are tested against. The source is
+These functions take and return arrays (not Tensors). The ops in ``minigrad.ops`` reach them
+through ``minigrad.cuda.fused``, which calls them when ``usable(...)`` says so; otherwise the ops
+run their composed code, which is the reference the kernels are tested against. The source is
 compiled once per dtype by CuPy (NVRTC). Tests may run the same source on the CPU through an
 emulator installed with ``set_runtime`` (see ``tests/cuda_emulator.py``), the way
 ``backend.set_cuda_module`` installs a stand-in for CuPy.

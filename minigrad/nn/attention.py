@@ -1,149 +1,26 @@
-"""Attention: ``scaled_dot_product_attention`` and the ``MultiheadAttention`` layer built on it.
+"""Attention: the ``MultiheadAttention`` layer.
 
-Scaled dot-product attention (article 000 §3.3, article 003 §3.2.1) turns queries, keys and values
-into a weighted average of the values, in four steps:
-
-    S = Q Kᵀ              how well each query matches each key           (L, S) scores
-    S̃ = S / √d_k + M      scaled so the softmax does not saturate, plus a mask M (0 or -inf)
-    A = softmax(S̃)        each row sums to 1: how much each query looks at each key
-    Z = A V               the answer: the values mixed by those weights
-
-Multi-head attention (article 000 §3.3, article 003 §3.2.2) runs h of these side by side on
-smaller projections and concatenates the results:
+Scaled dot-product attention (article 000 §3.3, article 003 §3.2.1) is softmax(Q Kᵀ / √d_k + M) V:
+each query takes a weighted average of the values, weighted by how well it matches each key
+(``F.scaled_dot_product_attention``; the steps, and the two ways they are computed, are in
+``F.attention_with_weights``). Multi-head attention (article 000 §3.3, article 003 §3.2.2) runs h
+of these side by side on smaller projections and concatenates the results:
 
     head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)
     MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O
 
 Nothing here loops over heads: the h heads are one extra batch axis, made by reshaping the
 projected (N, L, E) tensor to (N, L, h, E/h) and moving the head axis forward to (N, h, L, E/h).
-Every ``@`` below then works on all batch elements and all heads at once.
-
-Two ways to compute it. The *composed* path (``_attend``) builds the four steps from Tensor ops
-(matmul, softmax, add, dropout): autograd gives backward and double backward for free, and it is
-the reference. But it materialises the L×S matrices S̃ and A for every sequence and head, and
-keeps them for backward: memory O(L·S), 64 MiB per head at 4096 tokens in float32. The *tiled*
-path (``minigrad.ops.attention.FlashAttention``) computes the same Z one block of keys at a time
-with an online softmax and never holds more than a block of S̃: memory O(L·block). It runs
-whenever nothing needs A itself: no dropout on the weights, no gradient for a float mask, and
-``MultiheadAttention`` not asked for its weights (``need_weights=False``, as the Transformer
-layers call it).
+Every ``@`` then works on all batch elements and all heads at once.
 """
 import math
 
-from ..backend import get_array_module
 from ..creation import empty
-from ..ops.attention import FlashAttention, attention_weights, with_causal
 from ..tensor import Tensor, bool_
-from . import functional as F    # functional imports this file at its end: use F.<name> only inside functions
+from . import functional as F
 from . import init
 from .linear import Linear
 from .module import Module, Parameter
-
-
-def _constant(array):
-    """Wrap an array (a mask made here) as a Tensor that needs no gradient, on the array's device."""
-    return Tensor._make(array, False, None, 0)
-
-
-def _check_broadcast(op, what, shape, target):
-    """Raise unless ``shape`` broadcasts to ``target`` (NumPy's rule, read from the right)."""
-    if len(shape) > len(target) or any(s != 1 and s != t for s, t in zip(shape[::-1], target[::-1])):
-        raise ValueError(f"{op}: {what} of shape {tuple(shape)} cannot be broadcast to the attention "
-                         f"scores of shape {tuple(target)}")
-
-
-def _broadcast_batch(op, *shapes):
-    """The broadcast of the leading (batch) dimensions of several shapes, or a ValueError naming them."""
-    n = max(len(s) for s in shapes)
-    out = []
-    for dims in zip(*[(1,) * (n - len(s)) + tuple(s) for s in shapes]):
-        sizes = {d for d in dims if d != 1}
-        if len(sizes) > 1:
-            raise ValueError(f"{op}: the batch dimensions of query, key and value do not broadcast: "
-                             f"{', '.join(str(tuple(s)) for s in shapes)}")
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)
-
-
-def _additive_mask(mask, dtype):
-    """A bool mask (True = may attend) as the float mask it stands for: 0 where allowed, -inf where not.
-
-    After this, both mask kinds are the same thing, a bias added to the scores; a float mask stays a
-    Tensor so that a learned bias (relative positions, ALiBi) gets its gradient.
-    """
-    if mask.dtype == bool_:
-        xp = get_array_module(mask.data)
-        return _constant(xp.where(mask.data, 0.0, -math.inf).astype(dtype))
-    return mask
-
-
-def _attend(query, key, value, bias, dropout_p, scale):
-    """The composed path: the four steps of the module docstring on (..., L, E) queries and
-    (..., S, E) keys/values. ``bias`` is None or a float Tensor added to the scores; a row that
-    may see no key gets weights 0. Returns ``(Z, A)``.
-    """
-    weights = attention_weights(query, key, bias, scale)      # A = softmax(Q Kᵀ / √d_k + M)
-    if dropout_p > 0.0:
-        weights = F.dropout(weights, dropout_p, training=True)
-    return weights @ value, weights                           # Z = A V
-
-
-def _attention(query, key, value, bias, causal, dropout_p, scale, need_weights=False):
-    """``(Z, A)``: the tiled path when nothing needs A (A is then None), else the composed one
-    (which also takes empty sequences, where there is nothing to tile)."""
-    if not need_weights and dropout_p == 0.0 and (bias is None or not bias.requires_grad) \
-            and query.shape[-2] > 0 and key.shape[-2] > 0:
-        return FlashAttention.apply(query, key, value, bias, causal, scale), None
-    if causal:
-        bias = with_causal(bias, query, key)
-    return _attend(query, key, value, bias, dropout_p, scale)
-
-
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
-                                 scale=None):
-    """softmax(Q Kᵀ · scale + mask) V, over the last two axes, for any leading batch axes.
-
-    Shapes: query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); the leading
-    axes broadcast (e.g. (N, h) for N sequences and h heads). ``scale`` defaults to 1/√E.
-    ``attn_mask`` broadcasts to (..., L, S): a bool mask is True where a query *may* attend to a
-    key; a float mask is added to the scores (use -inf to forbid). ``is_causal=True`` lets query
-    i see keys 0..i only (it cannot be combined with ``attn_mask``, as in PyTorch). ``dropout_p``
-    drops attention weights whenever it is > 0, as PyTorch's function does (layers pass 0 in eval).
-    """
-    op = "scaled_dot_product_attention"
-    for name, t in (("query", query), ("key", key), ("value", value)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-        if t.ndim < 2:
-            raise ValueError(f"{op}: {name} must have at least 2 dimensions (..., seq, features), "
-                             f"got shape {tuple(t.shape)}")
-    if query.shape[-1] != key.shape[-1]:
-        raise ValueError(f"{op}: query and key must have the same last dimension, got query "
-                         f"{tuple(query.shape)} and key {tuple(key.shape)}")
-    if key.shape[-2] != value.shape[-2]:
-        raise ValueError(f"{op}: key and value must have the same sequence length, got key "
-                         f"{tuple(key.shape)} and value {tuple(value.shape)}")
-    if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"{op}: dropout_p must be in [0, 1), got {dropout_p}")
-    batch = _broadcast_batch(op, query.shape[:-2], key.shape[:-2], value.shape[:-2])
-    L, S = query.shape[-2], key.shape[-2]
-
-    if is_causal and attn_mask is not None:
-        raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both")
-    if attn_mask is not None:
-        if not isinstance(attn_mask, Tensor):
-            raise TypeError(f"{op}: attn_mask must be a Tensor, got {type(attn_mask).__name__}")
-        if attn_mask.dtype != bool_ and attn_mask.dtype != query.dtype:
-            raise TypeError(f"{op}: attn_mask must be bool or have the query's dtype {query.dtype}, "
-                            f"got {attn_mask.dtype}")
-        _check_broadcast(op, "attn_mask", attn_mask.shape, batch + (L, S))
-        bias = _additive_mask(attn_mask, query.dtype)
-    else:
-        bias = None
-
-    if scale is None:
-        scale = 1.0 / math.sqrt(query.shape[-1])
-    return _attention(query, key, value, bias, is_causal, dropout_p, float(scale))[0]
 
 
 class MultiheadAttention(Module):
@@ -244,8 +121,8 @@ class MultiheadAttention(Module):
         bias = self._mask_bias(attn_mask, key_padding_mask, N, L, S, query)
         causal = is_causal and attn_mask is None      # with a mask still given, the mask decides
         dropout_p = self.dropout if self.training else 0.0
-        z, weights = _attention(q, k, v, bias, causal, dropout_p, 1.0 / math.sqrt(self.head_dim),
-                                need_weights)
+        scale = 1.0 / math.sqrt(self.head_dim)
+        z, weights = F.attention_with_weights(q, k, v, bias, causal, dropout_p, scale, need_weights)
         # Concat(head_1..head_h): (N, h, L, E/h) -> (N, L, h, E/h) -> (N, L, E), then W^O
         out = self.out_proj(z.transpose(1, 2).reshape(N, L, E))
 
@@ -296,7 +173,7 @@ class MultiheadAttention(Module):
     @staticmethod
     def _as_bias(mask, like):
         if mask.dtype == bool_:
-            return _additive_mask(~mask, like.dtype)
+            return F.additive_mask(~mask, like.dtype)
         if mask.dtype != like.dtype:
             raise TypeError(f"MultiheadAttention: a float mask must have the input's dtype "
                             f"{like.dtype}, got {mask.dtype}")

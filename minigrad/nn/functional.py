@@ -1,9 +1,10 @@
 """minigrad.nn.functional (``import minigrad.nn.functional as F``): the stateless forms of the layers.
 
 A layer object (``nn.Linear``) holds its parameters and calls the function of the same name here
-(``F.linear``) with them. The maths of the fused ops (GELU, cross-entropy, normalisation,
-embedding) lives in ``minigrad.ops.nn_ops``; this file checks the arguments, with errors that
-name the function and the offending shapes or values, and composes the rest from Tensor ops.
+(``F.linear``) with them. This file is the one home of every functional form: it checks the
+arguments, with errors that name the function and the offending shapes or values, and either
+calls the op that holds the maths (``minigrad.ops``: ``linalg``, ``index``, ``activation``,
+``norm``, ``loss``, ``conv``, ``attention``) or composes the result from Tensor ops.
 """
 import math
 import numbers
@@ -11,8 +12,18 @@ import numbers
 from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module, to_device
-from ..ops import nn_ops as N
-from ..tensor import Tensor, cat, where, int64
+from ..creation import as_tensor, tensor
+from ..ops.activation import Gelu, Softplus
+from ..ops.attention import FlashAttention, attention_weights, with_causal
+from ..ops.conv import (AvgPool2d, Conv2d, MaxPool2dGather, Window2d, conv_out_size, int_tuple, max_pool2d_winners,
+                        padding_pairs, pool_window, winner_pixels)
+from ..ops.index import Embedding
+from ..ops.linalg import LinearFunction
+from ..ops.loss import BinaryCrossEntropy, ClassTarget, CrossEntropy
+from ..ops.norm import Normalize
+from ..tensor import Tensor, bool_, cat, where, int64
+
+
 
 
 def _tensor(x, op, name='input'):
@@ -45,7 +56,7 @@ def linear(input, weight, bias=None):
     if input.dtype != weight.dtype:
         raise TypeError(f"linear: input is {input.dtype} but weight is {weight.dtype}; convert one "
                         f"(model.double() or input.float())")
-    return N.LinearFunction.apply(input, weight, bias)
+    return LinearFunction.apply(input, weight, bias)
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -74,7 +85,7 @@ def gelu(input, approximate='none'):
     """x · Φ(x) with Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (GPT-2)."""
     if approximate not in ('none', 'tanh'):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return N.Gelu.apply(_floating(input, 'gelu'), approximate)
+    return Gelu.apply(_floating(input, 'gelu'), approximate)
 
 
 def sigmoid(input):
@@ -99,7 +110,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + e^(βx)) / β, a smooth ReLU; linear where βx > threshold."""
-    return N.Softplus.apply(_floating(input, 'softplus'), beta, threshold)
+    return Softplus.apply(_floating(input, 'softplus'), beta, threshold)
 
 
 def softmax(input, dim, dtype=None):
@@ -147,8 +158,7 @@ def _indices(x, op, device=None):
         if device is not None and x.device != device:
             raise RuntimeError(f"{op}: the indices are on {x.device} but the tensor they index is on {device}")
         return x.data
-    if not hasattr(x, 'dtype'):
-        from ..creation import tensor      # plain Python lists and numbers
+    if not hasattr(x, 'dtype'):         # plain Python lists and numbers
         x = tensor(x).data
     return to_device(x, device) if device is not None else x
 
@@ -176,7 +186,7 @@ def embedding(input, weight, padding_idx=None):
         if not -rows <= padding_idx < rows:
             raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings={rows}")
         padding_idx %= rows
-    return N.Embedding.apply(weight, index, padding_idx)
+    return Embedding.apply(weight, index, padding_idx)
 
 
 def one_hot(tensor, num_classes=-1):
@@ -193,7 +203,7 @@ def one_hot(tensor, num_classes=-1):
             raise ValueError(f"one_hot: class value {lo if lo < 0 else hi} is out of range for "
                              f"num_classes={num_classes}")
     out = xp.expand_dims(index, -1) == xp.arange(num_classes)
-    return Tensor._make(out.astype(int64), False, None, 0)
+    return as_tensor(out.astype(int64))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,7 +225,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if p is not None and tuple(p.shape) != shape:
             raise ValueError(f"layer_norm: {name} of shape {tuple(p.shape)} must have normalized_shape {shape}")
     dims = tuple(range(input.ndim - k, input.ndim))
-    return N.Normalize.apply(input, weight, bias, dims, shape, eps)
+    return Normalize.apply(input, weight, bias, dims, shape, eps)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -256,7 +266,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             batch_var = input.data.var(axis=dims, ddof=1)
             running_mean.mul_(1 - momentum).add_(input._wrap(batch_mean * momentum))
             running_var.mul_(1 - momentum).add_(input._wrap(batch_var * momentum))
-    return N.Normalize.apply(input, weight, bias, dims, view, eps)
+    return Normalize.apply(input, weight, bias, dims, view, eps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +349,7 @@ def _class_target(input, target, dim, weight, ignore_index, label_smoothing, op)
     if label_smoothing > 0:
         row = xp.ones(c, dtype=input.dtype) if weight is None else weight
         smooth = (row * (label_smoothing / c)).reshape((c,) + (1,) * (input.ndim - dim - 1))
-    rows = N.ClassTarget(index, valid, coef * (1.0 - label_smoothing), smooth, dim)
+    rows = ClassTarget(index, valid, coef * (1.0 - label_smoothing), smooth, dim)
     return rows, float(coef.sum())
 
 
@@ -352,7 +362,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
       divides by the number of samples.
 
     ``label_smoothing`` ε mixes the target with the uniform distribution: (1 - ε) · target + ε / C.
-    One fused node (``ops.nn_ops.CrossEntropy``) whose gradient is softmax - target; stable for any
+    One fused node (``ops.loss.CrossEntropy``) whose gradient is softmax - target; stable for any
     logits. The loss of article 002 §3.3.
     """
     op = 'cross_entropy'
@@ -377,7 +387,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
     else:
         rows, denominator = _class_target(input, target, dim, w, ignore_index, label_smoothing, op)
     scale = None if reduction == 'none' else _inverse(denominator) if reduction == 'mean' else 1.0
-    return N.CrossEntropy.apply(input, rows, dim, scale)
+    return CrossEntropy.apply(input, rows, dim, scale)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean'):
@@ -407,7 +417,7 @@ def binary_cross_entropy(input, target, weight=None, reduction='mean'):
         if lo < 0 or hi > 1:
             raise ValueError(f"{op}: all elements of input should be between 0 and 1 (probabilities; use "
                              f"binary_cross_entropy_with_logits for logits), got values in [{lo}, {hi}]")
-    loss = N.BinaryCrossEntropy.apply(input, target.to(input.dtype))
+    loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -426,7 +436,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean
     _floating(input, op)
     y = target.to(input.dtype)
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
-    loss = (1 - y) * input + log_weight * N.Softplus.apply(-input, 1.0, math.inf)
+    loss = (1 - y) * input + log_weight * Softplus.apply(-input, 1.0, math.inf)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -504,7 +514,286 @@ def _pad_dim(x, d, before, after, mode, value):
     return x[lead + (positions,)]
 
 
-# ---- forms defined beside their layers (those files import from this module lazily or by name) ----
-from .conv import conv1d, conv2d  # noqa: E402
-from .pooling import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # noqa: E402
-from .attention import scaled_dot_product_attention  # noqa: E402
+
+# ---------------------------------------------------------------------------------------------
+# convolution (article 004, §3.1 卷积; the im2col arithmetic is in ``minigrad.ops.conv``)
+# ---------------------------------------------------------------------------------------------
+def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
+    """Shared body of conv1d (nd=1) and conv2d (nd=2)."""
+    names = 'N, C, L' if nd == 1 else 'N, C, H, W'
+    if input.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{op}: expected a {nd + 2}-d input ({names}) or a {nd + 1}-d unbatched one, "
+                         f"got shape {tuple(input.shape)}")
+    if weight.ndim != nd + 2:
+        raise ValueError(f"{op}: expected a {nd + 2}-d weight (out_channels, in_channels/groups, kernel...), "
+                         f"got shape {tuple(weight.shape)}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}) must have the same dtype")
+    batched = input.ndim == nd + 2
+    x = input if batched else input.unsqueeze(0)
+    out_channels, in_per_group = weight.shape[:2]
+    if x.shape[1] != in_per_group * groups:
+        raise ValueError(f"{op}: expected input with {in_per_group * groups} channels "
+                         f"(weight {tuple(weight.shape)}, groups={groups}), got input of shape {tuple(input.shape)}")
+    if out_channels % groups:
+        raise ValueError(f"{op}: out_channels={out_channels} (weight {tuple(weight.shape)}) "
+                         f"is not divisible by groups={groups}")
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"{op}: expected bias of shape ({out_channels},), got {tuple(bias.shape)}")
+    if bias is not None and bias.dtype != weight.dtype:
+        raise TypeError(f"{op}: bias ({bias.dtype}) and weight ({weight.dtype}) must have the same dtype")
+    kernel = tuple(weight.shape[2:])
+    stride = int_tuple(stride, nd, op, 'stride')
+    dilation = int_tuple(dilation, nd, op, 'dilation')
+    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise ValueError(f"{op}: stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+    pads = padding_pairs(padding, kernel, stride, dilation, op)
+    w = weight
+    if nd == 1:     # a 1-d signal is an image of height 1
+        x, w = x.unsqueeze(2), weight.unsqueeze(2)
+        kernel, stride, dilation, pads = (1,) + kernel, (1,) + stride, (1,) + dilation, ((0, 0),) + pads
+    in_hw = tuple(x.shape[2:])
+    out_hw = tuple(conv_out_size(size, k, s, lo + hi, d)
+                   for size, k, s, (lo, hi), d in zip(in_hw, kernel, stride, pads, dilation))
+    if min(out_hw) < 1:
+        raise ValueError(f"{op}: the kernel {tuple(weight.shape[2:])} (dilation {dilation[-nd:]}) does not fit "
+                         f"the padded input: input shape {tuple(input.shape)}, padding {padding!r}")
+    y = Conv2d.apply(x, w, Window2d(in_hw, kernel, stride, dilation, pads, out_hw), groups)
+    if bias is not None:
+        y = y + bias.reshape((1, out_channels, 1, 1))
+    if nd == 1:
+        y = y.squeeze(2)
+    return y if batched else y.squeeze(0)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution of ``input`` (N, C, H, W) or (C, H, W) with ``weight`` (O, C/groups, KH, KW).
+
+    ``padding`` is an int, a pair, ``'valid'`` (none) or ``'same'`` (output as large as the input,
+    stride 1 only).
+    """
+    return _conv('conv2d', 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution of ``input`` (N, C, L) or (C, L) with ``weight`` (O, C/groups, K)."""
+    return _conv('conv1d', 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+# ---------------------------------------------------------------------------------------------
+# pooling (article 004, §3.1 池化; the window ops are in ``minigrad.ops.conv``)
+# ---------------------------------------------------------------------------------------------
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """2-d max pooling of ``input`` (N, C, H, W) or (C, H, W); ``stride`` defaults to ``kernel_size``.
+
+    With ``return_indices`` also returns, per output, the flat index ``row·W + col`` of the
+    chosen input pixel (an int64 tensor, as PyTorch).
+    """
+    x, batched, win = pool_window('max_pool2d', input, kernel_size, stride, padding, dilation, ceil_mode,
+                                  lambda k, d: (d * (k - 1) + 1) // 2)
+    idx = max_pool2d_winners(x.data, win)
+    y = MaxPool2dGather.apply(x, win, idx)
+    if not batched:
+        y = y.squeeze(0)
+    if not return_indices:
+        return y
+    rows, cols = winner_pixels(idx, win)
+    flat = (rows * win.in_hw[1] + cols).astype('int64')
+    return y, as_tensor(flat if batched else flat[0])
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """2-d average pooling of ``input`` (N, C, H, W) or (C, H, W); ``stride`` defaults to ``kernel_size``.
+
+    The divisor is the window's size clipped to the padded input (``count_include_pad=True``),
+    or the number of real pixels in it (``False``), or ``divisor_override``.
+    """
+    x, batched, win = pool_window('avg_pool2d', input, kernel_size, stride, padding, 1, ceil_mode,
+                                  lambda k, d: k // 2)
+    xp = get_array_module(x.data)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise ValueError("avg_pool2d: divisor_override must not be 0")
+        divisor = xp.full(win.out_hw, divisor_override, dtype=x.dtype)
+    else:
+        counts = []
+        for size, k, s, out, (p, _) in zip(win.in_hw, win.kernel, win.stride, win.out_hw, win.pads):
+            start = xp.arange(out) * s - p
+            end = xp.minimum(start + k, size + p)      # a ceil_mode window stops at the padding's end
+            if not count_include_pad:
+                start, end = xp.maximum(start, 0), xp.minimum(end, size)
+            counts.append(end - start)
+        divisor = (counts[0][:, None] * counts[1][None, :]).astype(x.dtype)
+    y = AvgPool2d.apply(x, win, divisor)
+    return y if batched else y.squeeze(0)
+
+
+def _adaptive_matrix(in_size, out_size, xp, dtype):
+    """The (out, in) averaging matrix of one axis: row i averages x[start_i:end_i] with
+    start_i = ⌊i·in/out⌋ and end_i = ⌈(i+1)·in/out⌉ (PyTorch's rule; windows may overlap)."""
+    i = xp.arange(out_size)
+    start = (i * in_size) // out_size
+    end = -((-(i + 1) * in_size) // out_size)
+    pos = xp.arange(in_size)
+    inside = (pos[None, :] >= start[:, None]) & (pos[None, :] < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed ``output_size`` (an int, or a pair whose None entries keep the input size).
+
+    When the output divides the input, the windows tile it exactly: a reshape and a mean.
+    Otherwise the windows follow PyTorch's start/end rule; since each is a product of a row
+    range and a column range, the pool is ``A_h @ x @ A_wᵀ`` with two small averaging matrices.
+    """
+    op = 'adaptive_avg_pool2d'
+    if input.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected a 4-d input (N, C, H, W) or a 3-d unbatched one (C, H, W), "
+                         f"got shape {tuple(input.shape)}")
+    h, w = input.shape[-2:]
+    sizes = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    oh, ow = (h if sizes[0] is None else sizes[0]), (w if sizes[1] is None else sizes[1])
+    if oh < 1 or ow < 1 or h < 1 or w < 1:
+        raise ValueError(f"{op}: output_size must be positive and the input non-empty, got output_size="
+                         f"{output_size!r} for input of shape {tuple(input.shape)}")
+    lead = tuple(input.shape[:-2])
+    if h % oh == 0 and w % ow == 0:
+        return input.reshape(lead + (oh, h // oh, ow, w // ow)).mean(dim=(-3, -1))
+    xp = get_array_module(input.data)
+    a_h = as_tensor(_adaptive_matrix(h, oh, xp, input.data.dtype))
+    a_w = as_tensor(_adaptive_matrix(w, ow, xp, input.data.dtype))
+    return a_h @ input @ a_w.transpose(0, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# attention (article 000 §3.3, article 003 §3.2.1; the tiled kernel is in ``minigrad.ops.attention``)
+# ---------------------------------------------------------------------------------------------
+def _check_broadcast(op, what, shape, target):
+    """Raise unless ``shape`` broadcasts to ``target`` (NumPy's rule, read from the right)."""
+    if len(shape) > len(target) or any(s != 1 and s != t for s, t in zip(shape[::-1], target[::-1])):
+        raise ValueError(f"{op}: {what} of shape {tuple(shape)} cannot be broadcast to the attention "
+                         f"scores of shape {tuple(target)}")
+
+
+def _broadcast_batch(op, *shapes):
+    """The broadcast of the leading (batch) dimensions of several shapes, or a ValueError naming them."""
+    n = max(len(s) for s in shapes)
+    out = []
+    for dims in zip(*[(1,) * (n - len(s)) + tuple(s) for s in shapes]):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise ValueError(f"{op}: the batch dimensions of query, key and value do not broadcast: "
+                             f"{', '.join(str(tuple(s)) for s in shapes)}")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def additive_mask(mask, dtype):
+    """A bool mask (True = may attend) as the float mask it stands for: 0 where allowed, -inf where not.
+
+    After this, both mask kinds are the same thing, a bias added to the scores; a float mask stays a
+    Tensor so that a learned bias (relative positions, ALiBi) gets its gradient.
+    """
+    if mask.dtype == bool_:
+        xp = get_array_module(mask.data)
+        return as_tensor(xp.where(mask.data, 0.0, -math.inf).astype(dtype))
+    return mask
+
+
+def _attend(query, key, value, bias, dropout_p, scale):
+    """The composed path: the four steps of ``attention_with_weights`` on (..., L, E) queries and
+    (..., S, E) keys/values. ``bias`` is None or a float Tensor added to the scores; a row that
+    may see no key gets weights 0. Returns ``(Z, A)``.
+    """
+    weights = attention_weights(query, key, bias, scale)      # A = softmax(Q Kᵀ / √d_k + M)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights @ value, weights                           # Z = A V
+
+
+def attention_with_weights(query, key, value, bias, causal, dropout_p, scale, need_weights=True):
+    """Attention and its weights, ``(Z, A)``, for checked (..., L, E) queries and (..., S, E) keys and
+    values: what ``MultiheadAttention`` calls on its heads (the role of PyTorch's
+    ``multi_head_attention_forward``) and ``scaled_dot_product_attention`` calls for Z.
+
+    Scaled dot-product attention (article 000 §3.3, article 003 §3.2.1) turns queries, keys and values
+    into a weighted average of the values, in four steps:
+
+        S = Q Kᵀ              how well each query matches each key           (L, S) scores
+        S̃ = S / √d_k + M      scaled so the softmax does not saturate, plus a mask M (0 or -inf)
+        A = softmax(S̃)        each row sums to 1: how much each query looks at each key
+        Z = A V               the answer: the values mixed by those weights
+
+    ``bias`` is None or a float Tensor broadcasting to the (..., L, S) scores (the mask M, see
+    ``additive_mask``); ``causal`` adds the mask that lets query i see keys 0..i only; ``scale``
+    is the float that stands for 1/√d_k; ``dropout_p`` drops weights.
+
+    Two ways to compute it. The *composed* path (``_attend``) builds the four steps from Tensor ops
+    (matmul, softmax, add, dropout): autograd gives backward and double backward for free, and it is
+    the reference. But it materialises the L×S matrices S̃ and A for every sequence and head, and
+    keeps them for backward: memory O(L·S), 64 MiB per head at 4096 tokens in float32. The *tiled*
+    path (``minigrad.ops.attention.FlashAttention``) computes the same Z one block of keys at a time
+    with an online softmax and never holds more than a block of S̃: memory O(L·block). It runs
+    whenever nothing needs A itself: no dropout on the weights, no gradient for a float mask, and
+    ``need_weights=False`` (A is then None); the composed path also takes empty sequences, where
+    there is nothing to tile.
+    """
+    if not need_weights and dropout_p == 0.0 and (bias is None or not bias.requires_grad) \
+            and query.shape[-2] > 0 and key.shape[-2] > 0:
+        return FlashAttention.apply(query, key, value, bias, causal, scale), None
+    if causal:
+        bias = with_causal(bias, query, key)
+    return _attend(query, key, value, bias, dropout_p, scale)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None):
+    """softmax(Q Kᵀ · scale + mask) V, over the last two axes, for any leading batch axes.
+
+    Shapes: query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); the leading
+    axes broadcast (e.g. (N, h) for N sequences and h heads). ``scale`` defaults to 1/√E.
+    ``attn_mask`` broadcasts to (..., L, S): a bool mask is True where a query *may* attend to a
+    key; a float mask is added to the scores (use -inf to forbid). ``is_causal=True`` lets query
+    i see keys 0..i only (it cannot be combined with ``attn_mask``, as in PyTorch). ``dropout_p``
+    drops attention weights whenever it is > 0, as PyTorch's function does (layers pass 0 in eval).
+    """
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise ValueError(f"{op}: {name} must have at least 2 dimensions (..., seq, features), "
+                             f"got shape {tuple(t.shape)}")
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(f"{op}: query and key must have the same last dimension, got query "
+                         f"{tuple(query.shape)} and key {tuple(key.shape)}")
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"{op}: key and value must have the same sequence length, got key "
+                         f"{tuple(key.shape)} and value {tuple(value.shape)}")
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"{op}: dropout_p must be in [0, 1), got {dropout_p}")
+    batch = _broadcast_batch(op, query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    L, S = query.shape[-2], key.shape[-2]
+
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both")
+    if attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            raise TypeError(f"{op}: attn_mask must be a Tensor, got {type(attn_mask).__name__}")
+        if attn_mask.dtype != bool_ and attn_mask.dtype != query.dtype:
+            raise TypeError(f"{op}: attn_mask must be bool or have the query's dtype {query.dtype}, "
+                            f"got {attn_mask.dtype}")
+        _check_broadcast(op, "attn_mask", attn_mask.shape, batch + (L, S))
+        bias = additive_mask(attn_mask, query.dtype)
+    else:
+        bias = None
+
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    return attention_with_weights(query, key, value, bias, is_causal, dropout_p, float(scale),
+                                  need_weights=False)[0]

@@ -7,6 +7,7 @@ rows are the neurons and a PyTorch ``state_dict`` loads without transposing anyt
 import math
 
 from ..creation import empty
+from . import functional as F
 from . import init
 from .module import Module, Parameter
 
@@ -91,6 +92,3 @@ class Bilinear(Module):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
-
-# functional imports attention.py, which imports this file: bind F once Linear exists
-from . import functional as F  # noqa: E402

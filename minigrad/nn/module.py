@@ -22,7 +22,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
-from ..creation import empty
+from ..creation import as_tensor, empty
 from ..tensor import Tensor, float32, float64, parse_to
 
 
@@ -374,7 +374,7 @@ class Module:
         with no_grad():
             for target, array in pairs:
                 array = backend.to_device(array, target.device)
-                target.copy_(Tensor._make(array.astype(target.dtype, copy=False), False, None, 0))
+                target.copy_(as_tensor(array.astype(target.dtype, copy=False)))
         return IncompatibleKeys(missing, unexpected)
 
     # ----- printing -----

@@ -8,7 +8,7 @@ shift (``bias``):  y = (x - mean) / √(var + eps) · weight + bias. They differ
 - BatchNorm: over the batch (and the spatial positions), per channel. In training it uses the
   batch's statistics and keeps running averages of them; in evaluation it uses those averages.
 
-The computation is one graph node with its own backward (``ops.nn_ops.Normalize``).
+The computation is one graph node with its own backward (``ops.norm.Normalize``).
 """
 import numbers
 

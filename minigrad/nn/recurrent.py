@@ -25,15 +25,18 @@ loop. All gates come from one pre-activation tensor, sliced in the order above, 
 copied from PyTorch (``weight_ih_l0`` of shape (4·hidden, input) for LSTM) line up.
 
 Every step is made of Tensor ops, so autograd gives backpropagation through time (and its
-double backward).
+double backward). The LSTM step is written out as the lines above in ``minigrad.ops.recurrent``
+(``lstm_step``, the reference); the layers run the same arithmetic as one fused node,
+``LSTMGates``, whose backward is checked against it.
 """
 import math
 import warnings
 
 from ..backend import get_array_module
-from ..ops.nn_ops import LSTMGates
-from ..creation import empty
+from ..creation import as_tensor, empty
+from ..ops.recurrent import LSTMGates
 from ..tensor import Tensor, cat, float32, stack
+from . import functional as F
 from . import init
 from .module import Module, Parameter
 
@@ -42,7 +45,7 @@ _GATES = {'RNN_TANH': 1, 'RNN_RELU': 1, 'LSTM': 4, 'GRU': 3}
 
 def _zeros(shape, like):
     xp = get_array_module(like.data)
-    return Tensor._make(xp.zeros(shape, dtype=like.data.dtype), False, None, 0)
+    return as_tensor(xp.zeros(shape, dtype=like.data.dtype))
 
 
 def _new_parameter(shape, device, dtype):
@@ -64,7 +67,8 @@ def _rnn_step(x_part, h, w_hh_t, mode):
 
 
 def _lstm_step(x_part, state, w_hh_t):
-    """i, f, o = σ(·), g = tanh(·) of the gate blocks; c = f c₋ + i g; h = o tanh(c) (one node)."""
+    """i, f, o = σ(·), g = tanh(·) of the gate blocks; c = f c₋ + i g; h = o tanh(c) (one node, see
+    ``minigrad.ops.recurrent``)."""
     h, c = state
     return LSTMGates.apply(x_part + h @ w_hh_t, c)
 
@@ -303,8 +307,7 @@ class _RNNBase(Module):
         finals = []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
-                from .functional import dropout   # functional imports the layer files: look it up late
-                x = dropout(x, self.dropout, training=True)
+                x = F.dropout(x, self.dropout, training=True)
             outs = []
             for direction in range(directions):
                 k = layer * directions + direction

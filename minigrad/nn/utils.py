@@ -8,6 +8,7 @@ import math
 
 from ..autograd.grad_mode import no_grad
 from ..backend import get_array_module
+from ..creation import as_tensor
 from ..tensor import Tensor
 
 
@@ -32,7 +33,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         total = max(xp.abs(g.data).max() for g in grads)
     else:
         total = sum((xp.abs(g.data) ** norm_type).sum() for g in grads) ** (1.0 / norm_type)
-    total = Tensor._make(xp.asarray(total, dtype=grads[0].dtype), False, None, 0)
+    total = as_tensor(xp.asarray(total, dtype=grads[0].dtype))
     value = float(total.item())
     if error_if_nonfinite and not math.isfinite(value):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {value}, "

@@ -41,7 +41,7 @@ crosses. A row that sees no key at all (every score -inf) gets output 0 and grad
 import math
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import creating_graph
 from ..backend import get_array_module
 
 # Query and key rows per tile. On one CPU core (head size 32, float32, forward + backward) 128
@@ -222,7 +222,7 @@ class FlashAttention(Function):
     @staticmethod
     def backward(ctx, g):
         q, k, v, bias = ctx.saved_tensors
-        if is_grad_enabled():           # create_graph=True: formulas that can be differentiated again
+        if creating_graph():            # formulas that can be differentiated again
             grads = _composed_grads(q, k, v, bias, ctx.causal, ctx.scale, g)
         else:
             grads = [g._wrap(a) for a in _tiled_grads(q.data, k.data, v.data, ctx.bias_array, ctx.causal,

@@ -23,6 +23,10 @@ closed family (``Conv2d``, ``Conv2dInputGrad`` = the transposed convolution, ``C
 and each pooling op is paired with its adjoint (max pool's gather ↔ scatter, average pool's
 window mean ↔ spread). Because every backward calls ops with backwards of their own, gradients of
 gradients (double backward) work.
+
+The window geometry lives here once for both families: ``Window2d`` (where the windows lie),
+the output sizes, and the helpers that read a call's kernel size, stride, padding and dilation
+into one (``int_tuple``, ``padding_pairs``, ``pool_window``).
 """
 from ..autograd.function import Function
 from ..backend import get_array_module
@@ -104,6 +108,75 @@ class Window2d:
             for v in range(kw):
                 out[:, :, rows, v * dw:v * dw + sw * (ow - 1) + 1:sw] += cols[:, :, :, :, u, v]
         return out
+
+
+# ----------------------------------------------------------------------------------------
+# reading the arguments of a conv or pool call into a window
+# ----------------------------------------------------------------------------------------
+
+def int_tuple(value, n, op, name, what=None):
+    """An int or an n-tuple of ints, as an n-tuple of ints. ``what`` is how the error names the
+    tuple (pooling, always 2-d, says 'pair of ints')."""
+    t = (value,) * n if isinstance(value, int) else tuple(value)
+    if len(t) != n or not all(isinstance(v, int) for v in t):
+        raise ValueError(f"{op}: {name} must be an int or a {what or f'tuple of {n} ints'}, got {value!r}")
+    return t
+
+
+def padding_pairs(padding, kernel, stride, dilation, op):
+    """``padding`` (int, tuple, 'same' or 'valid') as ``(before, after)`` per spatial axis.
+
+    'same' keeps the length at stride 1: the total padding d·(k−1) is split with the odd
+    element after, as PyTorch does.
+    """
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == 'valid':
+            return ((0, 0),) * n
+        if padding != 'same':
+            raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                             f"(stride={stride})")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    pads = int_tuple(padding, n, op, 'padding')
+    if any(p < 0 for p in pads):
+        raise ValueError(f"{op}: padding must be non-negative, got {padding!r}")
+    return tuple((p, p) for p in pads)
+
+
+def pool_window(op, input, kernel_size, stride, padding, dilation, ceil_mode, max_pad):
+    """Check a pooling call and return ``(x as 4-d, batched?, Window2d)``.
+
+    ``max_pad(k, d)`` is the largest padding allowed for a kernel k with dilation d: each
+    window must hold at least one real pixel.
+    """
+    if input.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected a 4-d input (N, C, H, W) or a 3-d unbatched one (C, H, W), "
+                         f"got shape {tuple(input.shape)}")
+    pair = 'pair of ints'
+    kernel = int_tuple(kernel_size, 2, op, 'kernel_size', pair)
+    # PyTorch: a stride of None or [] means kernel_size
+    stride = kernel if stride in (None, [], ()) else int_tuple(stride, 2, op, 'stride', pair)
+    pad = int_tuple(padding, 2, op, 'padding', pair)
+    dilation = int_tuple(dilation, 2, op, 'dilation', pair)
+    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive, got kernel_size={kernel}, "
+                         f"stride={stride}, dilation={dilation}")
+    for p, k, d in zip(pad, kernel, dilation):
+        if p < 0 or p > max_pad(k, d):
+            raise ValueError(f"{op}: padding must be between 0 and half the (dilated) kernel size, got "
+                             f"padding={pad} for kernel_size={kernel}, dilation={dilation}")
+    batched = input.ndim == 4
+    x = input if batched else input.unsqueeze(0)
+    in_hw = tuple(x.shape[2:])
+    out_hw = tuple(pool_out_size(size, k, s, p, d, ceil_mode)
+                   for size, k, s, p, d in zip(in_hw, kernel, stride, pad, dilation))
+    if min(out_hw) < 1:
+        raise ValueError(f"{op}: the window (kernel_size={kernel}, dilation={dilation}) does not fit the input "
+                         f"of shape {tuple(input.shape)} with padding={pad}")
+    return x, batched, Window2d(in_hw, kernel, stride, dilation, tuple((p, p) for p in pad), out_hw)
 
 
 # ----------------------------------------------------------------------------------------

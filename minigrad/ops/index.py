@@ -5,6 +5,9 @@ Reading with integer arrays can pick the same element twice; its gradient must t
 of ``IndexAdd`` is ``GetItem`` again: the two ops are each other's derivative, which is what
 makes double backward work. ``idx`` is already normalised by ``Tensor.__getitem__``: a tuple
 of ints, slices, None, Ellipsis and integer arrays (bool masks are turned into integer arrays).
+
+An embedding lookup is a read with integer indices too: ``Embedding`` picks rows of a table,
+and its backward is the same scatter-add.
 """
 from ..autograd.function import Function
 from ..backend import get_array_module, scatter_add
@@ -70,3 +73,22 @@ class SetItem(Function):
         if ctx.needs_input_grad[1]:
             gv = g[ctx.idx]
         return gx, gv, None, None
+
+
+class Embedding(Function):
+    """y = weight[index]: one row of the table per index.
+
+    Backward scatter-adds each output row's gradient into the row it came from (a row used twice
+    gets the sum); rows equal to ``padding_idx`` get no gradient, so the padding vector stays fixed.
+    """
+    @staticmethod
+    def forward(ctx, weight, index, padding_idx):
+        ctx.shape, ctx.index, ctx.padding_idx = weight.shape, index, padding_idx
+        return weight.data[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.padding_idx is not None:
+            keep = g._wrap(get_array_module(ctx.index).expand_dims(ctx.index != ctx.padding_idx, -1))
+            g = g * keep
+        return IndexAdd.apply(g, ctx.shape, (ctx.index,), False), None, None

@@ -1,4 +1,4 @@
-"""Matrix products: ``matmul`` (the ``@`` operator) and ``einsum``.
+"""Matrix products: ``matmul`` (the ``@`` operator), ``einsum``, and the linear layer's y = x Wᵀ + b.
 
 For Y = A B:  dA = G Bᵀ,  dB = Aᵀ G  (transposing the last two axes; batch axes that were
 broadcast are summed back by the engine). 1-D operands follow NumPy's rules: a vector on the
@@ -120,3 +120,36 @@ def _diagonal_mask(x, sub):
             eye = xp.eye(x.shape[p], dtype=x.data.dtype)
             mask = mask * (eye if p0 < p else eye.T).reshape(shape)
     return x._wrap(mask)
+
+
+class LinearFunction(Function):
+    """y = x Wᵀ + b: every output a weighted sum of the inputs plus a bias (article 002, 神经元).
+
+    Backward:  dx = g W,   dW = gᵀ x,   db = Σ g,  the sums running over every leading axis of x
+    (batch, sequence), so a layer applied to a sequence still costs one matmul per gradient.
+    One node instead of transpose + matmul + add, and the weight gradient comes out as a fresh
+    array that the engine can hand to ``.grad`` without copying it.
+    """
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        need_x, need_w, _ = ctx.needs_input_grad
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
+        # leading axes folded into rows: one BLAS call, not one per batch element
+        rows = x.data.reshape(-1, x.shape[-1]) if x.ndim > 2 else x.data
+        out = rows @ weight.data.T
+        if bias is not None:
+            out += bias.data
+        return out.reshape(x.shape[:-1] + (weight.shape[0],)) if x.ndim > 2 else out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = None
+        if need_x:
+            gx = (g.reshape(-1, g.shape[-1]) @ weight).reshape(g.shape[:-1] + (weight.shape[1],)) \
+                if g.ndim > 2 else g @ weight
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])     # rows: every leading axis
+        gw = g2.mT @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
+        gb = g2.sum(0) if need_b else None
+        return gx, gw, gb

@@ -4,8 +4,11 @@ A reduction's backward spreads the gradient back over the reduced axes: each inp
 receives the gradient of the output it contributed to. ``dims`` is a normalised tuple of
 non-negative axes (or None for all), checked by the Tensor method that calls the op.
 """
+import math
+
 from ..autograd.function import Function
 from ..backend import get_array_module
+from .shape import inverse_permutation
 
 
 def _kept_shape(shape, dims):
@@ -39,20 +42,13 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        n = x.data.size // max(1, _size(_kept_shape(x.shape, dims)))
+        n = x.data.size // max(1, math.prod(_kept_shape(x.shape, dims)))
         ctx.n = n
         return x.data.mean(axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
         return _spread(g / ctx.n, ctx.shape, ctx.dims, ctx.keepdim), None, None
-
-
-def _size(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 class AMax(Function):
@@ -107,12 +103,9 @@ class Prod(Function):
         order = kept + dims
         moved = x.permute(*order) if x.ndim else x
         lead = moved.shape[:len(kept)]
-        n = x.numel() // max(1, _size(lead))
+        n = x.numel() // max(1, math.prod(lead))
         rows = moved.reshape(lead + (1, n)).expand(lead + (n, n))
         xp = get_array_module(x.data)
         others = rows.masked_fill(x._wrap(xp.eye(n, dtype=bool)), 1).prod(-1)
-        inverse = [0] * len(order)
-        for i, d in enumerate(order):
-            inverse[d] = i
         others = others.reshape(moved.shape)
-        return g * (others.permute(*inverse) if x.ndim else others), None, None
+        return g * (others.permute(*inverse_permutation(order)) if x.ndim else others), None, None

@@ -8,6 +8,14 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 
 
+def inverse_permutation(dims):
+    """The order that undoes ``permute(*dims)``: axis ``dims[i]`` goes back to position i."""
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return inverse
+
+
 class Reshape(Function):
     """x with a new shape of the same size;  dx = g reshaped back."""
     is_view = True
@@ -33,10 +41,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, g):
-        inverse = [0] * len(ctx.dims)
-        for i, d in enumerate(ctx.dims):
-            inverse[d] = i
-        return g.permute(*inverse), None
+        return g.permute(*inverse_permutation(ctx.dims)), None
 
 
 class Expand(Function):

@@ -19,7 +19,7 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.autograd import gradcheck, gradgradcheck
-from minigrad.nn import attention as attention_module
+from minigrad.nn import functional as attention_module
 from minigrad.ops import attention as tiled
 from helpers import assert_close, copy_state, to_numpy
 from vectorised import python_calls

@@ -17,7 +17,7 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.autograd import gradcheck, gradgradcheck
-from minigrad.ops.nn_ops import erf_array
+from minigrad.ops.activation import erf_array
 from harness import C, Case, op_tests
 from helpers import assert_close, check_against_torch, to_numpy
 

@@ -284,7 +284,7 @@ def _gates_composed(z, c_prev):
 
 
 def test_fused_lstm_gates_match_the_composed_formula_and_pass_gradchecks():
-    from minigrad.ops.nn_ops import LSTMGates
+    from minigrad.ops.recurrent import LSTMGates
     mg.manual_seed(3)
     z = mg.randn(2, 12, dtype=mg.float64, requires_grad=True)
     c = mg.randn(2, 3, dtype=mg.float64, requires_grad=True)

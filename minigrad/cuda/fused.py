@@ -1,0 +1,119 @@
+"""When an op may hand its work to a fused kernel, and the reshaping around the kernel call.
+
+The ops in ``minigrad.ops`` (softmax and log-softmax in ``activation.py``, GELU there too,
+cross-entropy in ``loss.py``, layer norm in ``norm.py``) are written as their composed formula,
+which is the reference and what runs on the CPU. Each one first calls the function of its name
+here as an early return: it gives the kernel's answer when ``minigrad.cuda.kernels`` can compute
+it on these arrays, and ``None`` otherwise, so the op goes on to its formula.
+
+A backward never takes a kernel while building a graph (``create_graph=True``): a kernel's output
+is a plain array, and double backward needs the composed formula written in Tensor ops.
+"""
+import math
+
+from ..autograd.grad_mode import creating_graph
+from ..backend import get_array_module
+from . import kernels
+
+
+def _along_rows(dim, *arrays):
+    """Can a row kernel (one row per softmax) run on these arrays along ``dim``?"""
+    return dim == arrays[0].ndim - 1 and kernels.usable(*arrays)
+
+
+# ---------------------------------------------------------------------------------------------
+# softmax, log-softmax, GELU: arrays in, array out
+# ---------------------------------------------------------------------------------------------
+def softmax(x, dim, log=False):
+    """softmax (or log_softmax) of the array x along ``dim``, or None."""
+    return kernels.softmax(x, log=log) if _along_rows(dim, x) else None
+
+
+def softmax_backward(y, g, dim, log=False):
+    """dx from the output y of ``softmax(x, dim, log)`` and the incoming gradient g, or None."""
+    if creating_graph() or not _along_rows(dim, y, g):
+        return None
+    return kernels.softmax_backward(y, g, log=log)
+
+
+def gelu(x, approximate):
+    """x · Φ(x) of the array x, or None."""
+    return kernels.gelu(x, approximate) if kernels.usable(x) else None
+
+
+def gelu_backward(x, g, approximate):
+    """g · (Φ(x) + x Φ'(x)), or None."""
+    if creating_graph() or not kernels.usable(x, g):
+        return None
+    return kernels.gelu_backward(x, g, approximate)
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-entropy against integer classes
+# ---------------------------------------------------------------------------------------------
+def cross_entropy(x, target, dim, scale):
+    """``CrossEntropy``'s forward for the array of logits x and a ``ClassTarget`` without label
+    smoothing: ``(loss, saved)`` with ``saved`` what ``cross_entropy_backward`` needs, or None."""
+    if target.smooth is not None or not _along_rows(dim, x):
+        return None
+    xp = get_array_module(x)
+    rows = x.reshape(-1, x.shape[-1])
+    index = xp.ascontiguousarray(target.index.reshape(-1), dtype=xp.int64)
+    coef = xp.ascontiguousarray(target.coef.reshape(-1), dtype=x.dtype)
+    losses, lse = kernels.cross_entropy(rows, index, coef)
+    per_sample = losses.reshape(target.index.shape)
+    return (per_sample if scale is None else per_sample.sum() * scale), (lse, index, coef)
+
+
+def cross_entropy_backward(x, saved, g, scale):
+    """dx of ``cross_entropy`` from what its forward saved and the incoming gradient array g, or None."""
+    if saved is None or creating_graph():
+        return None
+    lse, index, coef = saved
+    xp = get_array_module(x)
+    per_row = g if scale is None else g * scale
+    G = xp.ascontiguousarray(xp.broadcast_to(per_row, lse.shape), dtype=x.dtype)
+    return kernels.cross_entropy_backward(x.reshape(-1, x.shape[-1]), lse, index, coef, G).reshape(x.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# layer norm: statistics over the trailing axes
+# ---------------------------------------------------------------------------------------------
+def _as_rows(array, view):
+    """An array as a matrix with one row per normalised group (the trailing ``view`` axes flattened)."""
+    return array.reshape(-1, math.prod(view))
+
+
+def layer_norm(x, weight, bias, dims, view, eps):
+    """``Normalize``'s forward on Tensors x, weight, bias when it is a layer norm (statistics over
+    the trailing axes; weight and bias both given or both absent) on arrays a kernel takes:
+    ``(y, mean, rstd)`` as arrays, the statistics keeping the normalised axes as 1; else None."""
+    trailing = dims == tuple(range(x.ndim - len(view), x.ndim)) and tuple(x.shape[x.ndim - len(view):]) == view
+    if not trailing or (weight is None) != (bias is None):
+        return None
+    if not kernels.usable(x.data, *(() if weight is None else (weight.data, bias.data))):
+        return None
+    y, mean, rstd = kernels.layer_norm(_as_rows(x.data, view), *(None if p is None else p.data.reshape(-1)
+                                                               for p in (weight, bias)), eps)
+    stat_shape = x.shape[:x.ndim - len(view)] + (1,) * len(view)
+    return y.reshape(x.shape), mean.reshape(stat_shape), rstd.reshape(stat_shape)
+
+
+def layer_norm_backward(ctx, x, weight, g):
+    """``Normalize.backward`` after a fused forward: the kernel for dx, column sums for dw and db;
+    None while building a graph or when g is not laid out for the kernel."""
+    if creating_graph() or not kernels.usable(g.data):
+        return None
+    view = ctx.view
+    rows, g_rows = _as_rows(x.data, view), _as_rows(g.data, view)
+    mean, rstd = ctx.mean.data.reshape(-1), ctx.rstd.data.reshape(-1)
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    w = None if weight is None else weight.data.reshape(-1)
+    gx = x._wrap(kernels.layer_norm_backward(rows, w, mean, rstd, g_rows).reshape(x.shape)) if need_x else None
+    gw = gb = None
+    if need_w:
+        xhat = (rows - mean[:, None]) * rstd[:, None]
+        gw = x._wrap((g_rows * xhat).sum(axis=0).reshape(weight.shape))
+    if need_b:
+        gb = x._wrap(g_rows.sum(axis=0).reshape(ctx.bias_shape))
+    return gx, gw, gb
