@@ -104,7 +104,7 @@ class Optimizer:
                 p._mark_modified()
 
     def _update(self, p, g, group):
-        """Change ``p.data`` in place, given its gradient ``g`` (an array, L2 term included) and its group."""
+        """Change ``p.data`` in place, given its gradient ``g`` (an array, L2 term added) and its group."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update()")
 
     def _state_for(self, p, **buffers):
@@ -125,7 +125,7 @@ class Optimizer:
 
     # ----- checking hyperparameters -----
     def _check(self, name, value, ok, rule):
-        """Raise a ``ValueError`` that names this optimizer, the hyperparameter and its value, unless ``ok``."""
+        """Unless ``ok``, raise a ``ValueError`` naming this optimizer, the hyperparameter and its value."""
         if not ok:
             what = 'learning rate lr' if name == 'lr' else name
             raise ValueError(f"{type(self).__name__}: invalid {what}={value!r} ({rule})")
