@@ -35,6 +35,7 @@ class LRScheduler:
         self.step()
 
     def _attach(self, optimizer):
+        """Keep ``optimizer``, after checking it is one (shared with ReduceLROnPlateau's own ``__init__``)."""
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, "
                             f"got {type(optimizer).__name__}")

@@ -131,7 +131,7 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: invalid {what}={value!r} ({rule})")
 
     def _check_nonnegative(self, **hyperparameters):
-        """``_check`` each keyword's value is >= 0 (NaN fails too: every comparison with it is False)."""
+        """Check that each keyword's value is >= 0 (NaN fails too: every comparison with NaN is False)."""
         for name, value in hyperparameters.items():
             self._check(name, value, value >= 0, "must be >= 0")
 
