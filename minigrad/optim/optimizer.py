@@ -1,4 +1,4 @@
-"""``Optimizer``: the base class that every optimizer (SGD, Adam, AdamW) builds on.
+"""``Optimizer``: the base class that every optimizer (SGD, Adam, RMSprop, ...) builds on.
 
 Training repeats three lines: ``loss.backward()`` fills each parameter's ``.grad``,
 ``optimizer.step()`` moves each parameter against its gradient, ``optimizer.zero_grad()``
@@ -14,13 +14,16 @@ holds is the bookkeeping shared by all optimizers:
   their position (0, 1, 2, ... across the groups), so a checkpoint can be loaded into a fresh
   optimizer built over a fresh model.
 
-A subclass writes ``step()`` by reading ``p.grad.data`` and changing ``p.data`` in place with
-plain array maths (``xp`` is NumPy or CuPy, whichever holds the parameter). The update is not
-part of any graph, and because the parameter's values change in place its version counter is
-bumped, so a graph that saved the old values refuses to backpropagate with the new ones.
+The base class also owns ``step()``: it visits every parameter that has a gradient, adds the L2
+weight-decay term, and hands the parameter to the subclass's ``_update``, which changes ``p.data``
+in place with plain array maths (``xp`` is NumPy or CuPy, whichever holds the parameter). The
+update is not part of any graph, and because the parameter's values change in place its version
+counter is bumped, so a graph that saved the old values refuses to backpropagate with the new ones.
 """
 from ..tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ..backend import get_array_module
+from ..creation import as_tensor
 
 
 class Optimizer:
@@ -29,6 +32,10 @@ class Optimizer:
     ``params`` is an iterable of tensors, or of dicts (param groups) each holding ``'params'``
     and any hyperparameters that differ from ``defaults``.
     """
+
+    # True where weight decay shrinks the weights directly (AdamW) instead of adding
+    # ``weight_decay * p`` to the gradient; such a subclass applies it in its own ``_update``.
+    decoupled_weight_decay = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -81,15 +88,52 @@ class Optimizer:
                     with no_grad():
                         p.grad = p.grad.detach().zero_()
 
+    @no_grad()
     def step(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement step()")
+        """Update every parameter that has a gradient, by the formula in the subclass's docstring."""
+        for group in self.param_groups:
+            # a Python float, so float32 arrays stay float32 (a NumPy float64 scalar would widen them)
+            weight_decay = float(group.get('weight_decay', 0))
+            for p in group['params']:
+                if p.grad is None:
+                    continue      # the loss did not reach p: no step, and no weight decay either
+                g = p.grad.data
+                if weight_decay != 0 and not self.decoupled_weight_decay:
+                    g = g + weight_decay * p.data    # L2 penalty: the gradient of weight_decay/2 * p**2
+                self._update(p, g, group)
+                p._mark_modified()
 
-    def _state_for(self, p):
-        """The state dict of parameter ``p`` (created empty on first use)."""
-        s = self.state.get(p)
-        if s is None:
-            s = self.state[p] = {}
-        return s
+    def _update(self, p, g, group):
+        """Change ``p.data`` in place, given its gradient ``g`` (an array, L2 term added) and its group."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _update()")
+
+    def _state_for(self, p, **buffers):
+        """The state dict of parameter ``p``, created on first use.
+
+        Each keyword names a state tensor shaped like ``p`` and the number it starts filled with
+        (``exp_avg=0.0``); one that is missing (new, or added later, as when a scheduler turns
+        momentum on) is created. Naming any also keeps a step count, ``'step'``, starting at 0.
+        """
+        state = self.state.setdefault(p, {})
+        if buffers:
+            state.setdefault('step', 0)
+            xp = get_array_module(p.data)
+            for name, value in buffers.items():
+                if name not in state:
+                    state[name] = as_tensor(xp.full_like(p.data, value))
+        return state
+
+    # ----- checking hyperparameters -----
+    def _check(self, name, value, ok, rule):
+        """Unless ``ok``, raise a ``ValueError`` naming this optimizer, the hyperparameter and its value."""
+        if not ok:
+            what = 'learning rate lr' if name == 'lr' else name
+            raise ValueError(f"{type(self).__name__}: invalid {what}={value!r} ({rule})")
+
+    def _check_nonnegative(self, **hyperparameters):
+        """Check that each keyword's value is >= 0 (NaN fails too: every comparison with NaN is False)."""
+        for name, value in hyperparameters.items():
+            self._check(name, value, value >= 0, "must be >= 0")
 
     # ----- checkpoints -----
     def state_dict(self):

@@ -5,7 +5,6 @@ model"): ``w <- w - lr * dL/dw``. Momentum keeps a running velocity so that step
 consistent direction grow and zig-zag across a narrow valley cancels out.
 """
 from .optimizer import Optimizer
-from ..autograd.grad_mode import no_grad
 from ..creation import as_tensor
 
 
@@ -20,38 +19,23 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-        if lr < 0:
-            raise ValueError(f"SGD: invalid learning rate lr={lr} (must be >= 0)")
-        if momentum < 0:
-            raise ValueError(f"SGD: invalid momentum={momentum} (must be >= 0)")
-        if weight_decay < 0:
-            raise ValueError(f"SGD: invalid weight_decay={weight_decay} (must be >= 0)")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: nesterov momentum requires momentum > 0 and dampening = 0, "
-                             f"got momentum={momentum}, dampening={dampening}")
+        self._check_nonnegative(lr=lr, momentum=momentum, weight_decay=weight_decay)
+        self._check('nesterov', nesterov, not nesterov or (momentum > 0 and dampening == 0),
+                    f"Nesterov momentum requires momentum > 0 and dampening = 0, "
+                    f"got momentum={momentum}, dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
-    @no_grad()
-    def step(self):
-        for group in self.param_groups:
-            # Python floats, so float32 arrays stay float32 (a NumPy float64 scalar would widen them)
-            lr, momentum = float(group['lr']), float(group['momentum'])
-            dampening, weight_decay = float(group['dampening']), float(group['weight_decay'])
-            for p in group['params']:
-                if p.grad is None:
-                    continue
-                g = p.grad.data
-                if weight_decay != 0:
-                    g = g + weight_decay * p.data
-                if momentum != 0:
-                    state = self._state_for(p)
-                    buf = state.get('momentum_buffer')
-                    if buf is None:
-                        buf = state['momentum_buffer'] = as_tensor(g.copy())
-                    else:
-                        buf.data *= momentum
-                        buf.data += (1.0 - dampening) * g
-                    g = g + momentum * buf.data if group['nesterov'] else buf.data
-                p.data -= lr * g
-                p._mark_modified()
+    def _update(self, p, g, group):
+        # Python floats, so float32 arrays stay float32 (a NumPy float64 scalar would widen them)
+        lr, momentum, dampening = float(group['lr']), float(group['momentum']), float(group['dampening'])
+        if momentum != 0:
+            state = self._state_for(p)
+            buf = state.get('momentum_buffer')
+            if buf is None:
+                buf = state['momentum_buffer'] = as_tensor(g.copy())
+            else:
+                buf.data *= momentum
+                buf.data += (1.0 - dampening) * g
+            g = g + momentum * buf.data if group['nesterov'] else buf.data
+        p.data -= lr * g
