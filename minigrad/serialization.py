@@ -16,11 +16,25 @@ Layout of the zip:
 
 A save is atomic: the file is written under a temporary name in the same directory, flushed
 to disk, then renamed over the target in one step (``os.replace``), so a crash mid-save leaves
-the previous checkpoint intact rather than half overwritten.
+the previous checkpoint intact rather than half overwritten. The details that make this behave
+like an ordinary write:
+- The temporary file is ``.<name>.minigrad-tmp-<16 hex digits>``: hidden, and named after its
+  target, so that the next save of that target can find and delete what a killed save left
+  behind (nothing else would, and it is as large as the checkpoint).
+- A new file gets the mode ``open(path, 'w')`` would give (0o666 less the umask, usually 0o644);
+  an overwritten file keeps its mode.
+- Saving to a symlink writes to the file it points to, and the link stays a link.
+- After the rename the directory is fsynced too: the rename is a change to the directory, and
+  until that reaches the disk a power cut can bring back the old file.
+Two processes saving to the same path at the same moment race, as with any file: the file is
+always one complete checkpoint, but one save may fail (its temporary file deleted by the other).
 """
+import contextlib
 import json
 import os
-import tempfile
+import re
+import secrets
+import stat
 import zipfile
 
 import numpy
@@ -40,18 +54,56 @@ def save(obj, path):
     tree = _encode(obj, arrays, 'obj')
     header = json.dumps({'format': FORMAT, 'version': VERSION, 'tree': tree})
     arrays[_HEADER] = numpy.frombuffer(header.encode('utf-8'), dtype=numpy.uint8)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
+    target = os.path.realpath(path)              # through any symlinks, to the file itself
+    directory, name = os.path.split(target)
+    mode = _mode_of(target)
+    _remove_stale_temp_files(directory, name)
+    tmp = os.path.join(directory, f'.{name}{_TMP_MARK}{secrets.token_hex(8)}')
+    # O_EXCL: create a new file, never open one (or a link) that is already there. The mode given
+    # here is filtered by the umask, as in open(); an old file's mode is then restored in full.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
     try:
         with os.fdopen(fd, 'wb') as f:
             _write_arrays(f, arrays)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)
         raise
+    _fsync_directory(directory)
+
+
+_TMP_MARK = '.minigrad-tmp-'
+
+
+def _mode_of(path):
+    """The permission bits of the file at ``path``, or None when there is none yet."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return None
+
+
+def _remove_stale_temp_files(directory, name):
+    """Delete the temporary files that killed saves of ``name`` left in ``directory``."""
+    pattern = re.compile(re.escape(f'.{name}{_TMP_MARK}') + '[0-9a-f]{16}')
+    for entry in os.listdir(directory):
+        if pattern.fullmatch(entry):
+            with contextlib.suppress(FileNotFoundError):     # another save of it removed it first
+                os.unlink(os.path.join(directory, entry))
+
+
+def _fsync_directory(directory):
+    """Flush the directory entry the rename changed (POSIX; Windows cannot open a directory)."""
+    if os.name == 'posix':
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _write_arrays(f, arrays):

@@ -1,5 +1,7 @@
 """minigrad.save / minigrad.load: round trips, no pickle, clear errors on bad files, atomic writes."""
 import os
+import re
+import stat
 import zipfile
 
 import numpy as np
@@ -131,6 +133,8 @@ def test_crash_mid_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
 
     def crash_halfway(f, arrays):
         f.write(b'PK\x03\x04 half a zip')
+        [tmp] = [name for name in os.listdir(tmp_path) if name != 'ck.npz']
+        assert re.fullmatch(r'\.ck\.npz\.minigrad-tmp-[0-9a-f]{16}', tmp)    # hidden, and named after its target
         raise KeyboardInterrupt('power cut')
 
     monkeypatch.setattr(serialization, '_write_arrays', crash_halfway)
@@ -140,3 +144,76 @@ def test_crash_mid_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ['ck.npz']          # the temporary file was removed
     assert minigrad.load(path)['epoch'] == 1
     assert zipfile.is_zipfile(path)
+
+
+# ----- how save writes: file modes, symlinks, temporary files, fsync -----
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test (``umask(0o077)``), restored afterwards."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize('mask, mode', [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)],
+                         ids=['umask022', 'umask077', 'umask002'])
+def test_a_new_file_gets_the_mode_the_umask_gives(tmp_path, umask, mask, mode):
+    umask(mask)
+    minigrad.save({'x': 1}, tmp_path / 'ck.npz')
+    assert mode_of(tmp_path / 'ck.npz') == mode          # as open(path, 'w'), torch.save and numpy.save do
+
+
+@pytest.mark.parametrize('mode', [0o644, 0o640, 0o600, 0o664], ids=oct)
+def test_overwriting_keeps_the_files_mode(tmp_path, umask, mode):
+    umask(0o077)                                          # would clear the group and other bits of a new file
+    path = tmp_path / 'ck.npz'
+    minigrad.save({'x': 1}, path)
+    os.chmod(path, mode)
+    minigrad.save({'x': 2}, path)
+    assert mode_of(path) == mode and minigrad.load(path) == {'x': 2}
+
+
+@pytest.mark.parametrize('link_text', ['absolute', 'relative', 'chain', 'dangling'])
+def test_saving_to_a_symlink_writes_through_to_its_target(tmp_path, link_text):
+    real = tmp_path / 'runs' / 'ck.npz'
+    real.parent.mkdir()
+    if link_text != 'dangling':
+        minigrad.save({'epoch': 1}, real)
+    link = tmp_path / 'latest.npz'
+    if link_text == 'chain':
+        os.symlink(real, tmp_path / 'middle.npz')
+        os.symlink('middle.npz', link)
+    else:
+        os.symlink(real if link_text != 'relative' else os.path.join('runs', 'ck.npz'), link)
+    minigrad.save({'epoch': 2}, link)
+    assert os.path.islink(link) and os.path.samefile(link, real)      # the link is still a link to the same file
+    assert minigrad.load(real) == {'epoch': 2}
+    assert os.listdir(real.parent) == ['ck.npz']                       # the temporary file lived next to the target
+
+
+def test_stale_temporary_files_of_the_target_are_removed_on_the_next_save(tmp_path):
+    left_by_a_killed_save = tmp_path / '.ck.npz.minigrad-tmp-0123456789abcdef'
+    left_by_a_killed_save.write_bytes(b'x' * 100_000)
+    others = ['.other.npz.minigrad-tmp-0123456789abcdef',   # another checkpoint's
+              '.ck.npz.minigrad-tmp-notours',              # not a name save makes
+              '.ck.npz.minigrad-tmp-0123456789abcdef0']
+    for name in others:
+        (tmp_path / name).write_bytes(b'keep')
+    minigrad.save({'x': 1}, tmp_path / 'ck.npz')
+    assert sorted(os.listdir(tmp_path)) == sorted(others + ['ck.npz'])
+
+
+def test_the_directory_is_fsynced_after_the_rename(tmp_path, monkeypatch):
+    """Without the directory fsync, a power cut after the rename can bring back the old name."""
+    events = []
+    fsync, replace = os.fsync, os.replace
+    monkeypatch.setattr(os, 'fsync', lambda fd: (events.append(
+        'fsync dir' if stat.S_ISDIR(os.fstat(fd).st_mode) else 'fsync file'), fsync(fd)))
+    monkeypatch.setattr(os, 'replace', lambda a, b: (events.append('rename'), replace(a, b)))
+    minigrad.save({'x': 1}, tmp_path / 'ck.npz')
+    assert events == ['fsync file', 'rename', 'fsync dir']
