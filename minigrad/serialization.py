@@ -203,6 +203,8 @@ class _Entries:
             raise ValueError(f"its header names the array {key!r} {how}")
         self.unread.remove(name)
         info = self.zf.getinfo(name)
+        if info.flag_bits & 0x1:                # zipfile would ask for a password
+            raise ValueError(f"entry {name!r} is encrypted")
         with self.zf.open(info) as f:
             version = numpy.lib.format.read_magic(f)
             if version not in _NPY_HEADER_READERS:

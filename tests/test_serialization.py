@@ -353,3 +353,12 @@ def test_load_takes_torch_loads_keywords(tmp_path):
     if not minigrad.cuda.is_available():
         with pytest.raises(RuntimeError, match='CuPy'):
             minigrad.load(tmp_path / 'ck.npz', map_location=Device('cuda'))
+
+
+def test_an_encrypted_entry_is_refused(tmp_path):
+    path = craft(tmp_path / 'ck.npz', tensor_node(), {'a0': npy(np.ones(2))})
+    data = bytearray(path.read_bytes())
+    record = data.rindex(b'PK\x01\x02')            # a0's record in the zip's central directory
+    data[record + 8] |= 1                         # its "encrypted" flag
+    path.write_bytes(data)
+    refused(path, "'a0.npy' is encrypted")
