@@ -1,4 +1,5 @@
-"""minigrad.save / minigrad.load: round trips, no pickle, clear errors on bad files, atomic writes."""
+"""minigrad.save / minigrad.load: round trips, no pickle, one clear error for bad or hostile files, atomic
+writes that otherwise behave like ordinary ones (file modes, symlinks, temporary files, fsync)."""
 import io
 import json
 import os
