@@ -1,6 +1,6 @@
 """Kill ``minigrad.save`` at random moments and check that the checkpoint always survives.
 
-A saver process writes a state dict of a few MB to one file in a loop, each save numbered
+A saver (a child process) writes a state dict of a few MB to one file in a loop, each save numbered
 (``{'step': s, 'w': <a tensor of base + s>}``), and is SIGKILLed after a random delay; then a fresh
 saver takes over, for many rounds. After every kill
 
@@ -19,7 +19,6 @@ a second on a busy machine, forking a few milliseconds, so hundreds of kills tak
 (run from anywhere: the checkout this file sits in is imported). POSIX only: fork and SIGKILL.
 """
 import argparse
-import contextlib
 import os
 import random
 import signal
@@ -36,20 +35,20 @@ import minigrad  # noqa: E402
 
 NAME = 'ck.npz'
 
-# The saver process. It reads one line per round (the step to start from), forks a saver that
+# The forking process. It reads one line per round (the step to start from), forks a saver that
 # saves and reports each save until it is killed, and reports the saver's start and its death.
-SAVER = r'''
+FORKER = r'''
 import os, sys, traceback
 import numpy
 import minigrad
 
 path, size = sys.argv[1], int(sys.argv[2])
 base = numpy.arange(size, dtype=numpy.float32)
-server = os.getpid()
+forker = os.getpid()
 
 
 def save_until_killed(step):
-    while os.getppid() == server:         # stop if the process that forked us is gone
+    while os.getppid() == forker:         # stop if the process that forked us is gone
         minigrad.save({'step': step, 'w': minigrad.from_numpy(base + step)}, path)
         print('saved', step, flush=True)
         step += 1
@@ -80,20 +79,12 @@ def run(directory, rounds, mb=4, max_delay=0.25, seed=0):
     stats = {'kills': 0, 'saves': 0, 'kills before any save': 0, 'kills leaving a temp file': 0,
              'kills after the rename, before the report': 0}
     env = dict(os.environ, OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1')
-    server = subprocess.Popen([sys.executable, '-c', SAVER, path, str(size)], cwd=ROOT, env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    step, stale, pid = 0, set(), None
-    try:
+    step, stale = 0, set()
+    # leaving the with closes the forking process's stdin, which ends its loop, and waits for it
+    with subprocess.Popen([sys.executable, '-c', FORKER, path, str(size)], cwd=ROOT, env=env,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as forker:
         for _ in range(rounds):
-            server.stdin.write(f'{step}\n')
-            server.stdin.flush()
-            pid = int(_expect(server, 'started')[0])
-            time.sleep(delays.uniform(0, max_delay))
-            os.kill(pid, signal.SIGKILL)
-            saved = []
-            while (words := _expect(server, 'saved', 'reaped'))[0] != 'reaped':
-                saved.append(int(words[1]))
-            pid = None
+            saved = _kill_one_saver(forker, step, delays.uniform(0, max_delay))
             temps = set(os.listdir(directory)) - {NAME}
             if saved:
                 assert not stale & temps, f"a save succeeded, but stale temporary files remain: {stale & temps}"
@@ -109,25 +100,34 @@ def run(directory, rounds, mb=4, max_delay=0.25, seed=0):
             stats['kills after the rename, before the report'] += on_disk == reported + 1
             stale = temps if saved else stale | temps
             step = on_disk + 1
-    finally:
-        if pid is not None:               # interrupted between the fork and the kill
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        server.stdin.close()
-        server.wait(timeout=30)
     minigrad.save({'step': step, 'w': minigrad.from_numpy(base + step)}, path)
     assert os.listdir(directory) == [NAME], f"after a clean save: {sorted(os.listdir(directory))}"
     assert _check_checkpoint(path, base) == step
     return stats
 
 
-def _expect(server, *kinds):
-    """The words of the saver process's next line, which must start with one of ``kinds``."""
-    words = server.stdout.readline().split()
+def _kill_one_saver(forker, step, delay):
+    """Start a saver at ``step`` and kill it after ``delay`` seconds; the steps it reported saved."""
+    forker.stdin.write(f'{step}\n')
+    forker.stdin.flush()
+    pid = int(_expect(forker, 'started')[1])
+    try:
+        time.sleep(delay)
+    finally:                              # even when interrupted: a saver left running fills the disk
+        os.kill(pid, signal.SIGKILL)
+    saved = []
+    while (words := _expect(forker, 'saved', 'reaped'))[0] != 'reaped':
+        saved.append(int(words[1]))
+    return saved
+
+
+def _expect(forker, *kinds):
+    """The words of the forking process's next line, which must start with one of ``kinds``."""
+    words = forker.stdout.readline().split()
     if not words or words[0] not in kinds:
-        raise RuntimeError(f"the saver process said {' '.join(words) or 'nothing (it died)'}; "
+        raise RuntimeError(f"the forking process said {' '.join(words) or 'nothing (it died)'}; "
                            f"expected {' or '.join(kinds)}")
-    return words[1:] if len(kinds) == 1 else words
+    return words
 
 
 def _check_checkpoint(path, base):
