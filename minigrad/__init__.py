@@ -14,6 +14,7 @@ from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
 from .random import manual_seed
 from . import autograd, cuda, backend
 from .serialization import save, load
+from .safetensors import load_file as load_safetensors, save_file as save_safetensors
 from . import nn, optim, utils  # noqa: E402  (the layers above the engine, as `minigrad.nn`)
 
 __version__ = '0.1.0'

@@ -40,12 +40,19 @@ def save(obj, path):
     tree = _encode(obj, arrays, 'obj')
     header = json.dumps({'format': FORMAT, 'version': VERSION, 'tree': tree})
     arrays[_HEADER] = numpy.frombuffer(header.encode('utf-8'), dtype=numpy.uint8)
+    atomic_write(path, lambda f: _write_arrays(f, arrays))
+
+
+def atomic_write(path, write):
+    """Call ``write(f)`` on a temporary file beside ``path``, flush it to disk, then rename it over
+    ``path`` in one step: readers see the old file or the new one, never half of one.
+    (``minigrad.safetensors.save_file`` writes the same way.)"""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
-            _write_arrays(f, arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
