@@ -238,13 +238,12 @@ class BertModel(Module):
         device = self.embeddings.word_embeddings.weight.device
         input_ids = _ids(input_ids, 'input_ids', device)
         token_type_ids = zeros_like(input_ids) if token_type_ids is None else _ids(token_type_ids, 'token_type_ids', device)
-        mask = None
-        if attention_mask is not None:
-            attention_mask = _ids(attention_mask, 'attention_mask', device)
-            mask = (attention_mask != 0).reshape(input_ids.shape[0], 1, 1, input_ids.shape[1])
+        attention_mask = None if attention_mask is None else _ids(attention_mask, 'attention_mask', device)
         for name, t in (('token_type_ids', token_type_ids), ('attention_mask', attention_mask)):
             if t is not None and t.shape != input_ids.shape:
                 raise ValueError(f"BertModel: {name} has shape {tuple(t.shape)}, input_ids {tuple(input_ids.shape)}")
+        # (B, T) -> (B, 1, 1, T): the same keys hidden from every head and every query
+        mask = None if attention_mask is None else (attention_mask != 0).unsqueeze(1).unsqueeze(1)
         x = self.encoder(self.embeddings(input_ids, token_type_ids), mask)
         return ModelOutput(last_hidden_state=x, pooler_output=None if self.pooler is None else self.pooler(x))
 

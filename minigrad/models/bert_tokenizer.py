@@ -188,7 +188,7 @@ class BertTokenizer:
 
         ``padding``: False, True / 'longest' (to the longest in the batch) or 'max_length'.
         ``truncation=True`` cuts to ``max_length`` (default: ``model_max_length``) tokens,
-        specials included; a pair loses tokens from its longer side, one at a time.
+        specials included; a pair is cut from its longer side first.
         ``return_tensors``: None (Python lists, as Hugging Face), 'np' (int64 arrays) or 'mg'
         (minigrad Tensors); these two always have a batch axis and need equal lengths (pad).
         """
@@ -232,11 +232,12 @@ class BertTokenizer:
                 raise ValueError(f"BertTokenizer: max_length={max_length} leaves no room for the special tokens")
             if b is None:
                 a = a[:budget]
-            while b is not None and len(a) + len(b) > budget:      # 'longest_first'
-                if len(a) > len(b):
-                    a.pop()
-                else:
-                    b.pop()
+            elif len(a) + len(b) > budget:
+                # 'longest_first', as Hugging Face's tokenizers: the shorter side keeps at most half
+                # the budget (rounded down; on a tie the first side counts as the shorter), the
+                # longer side the rest
+                short = min(len(a), len(b), budget // 2)
+                a, b = (a[:short], b[:budget - short]) if len(a) <= len(b) else (a[:budget - short], b[:short])
         cls, sep = ([self.vocab[self.cls_token]], [self.vocab[self.sep_token]]) if add_special_tokens else ([], [])
         ids, types = cls + a + sep, [0] * len(cls + a + sep)
         if b is not None:
