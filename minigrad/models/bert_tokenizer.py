@@ -257,9 +257,15 @@ class BertTokenizer:
         tokens = self.convert_ids_to_tokens(ids)
         if skip_special_tokens:
             tokens = [t for t in tokens if t not in self.all_special_tokens]
-        glued = clean_up_tokenization_spaces and ('.', '?', '!', ',')
-        return ''.join(t[2:] if t.startswith('##') else t if i == 0 or (glued and t in glued) else ' ' + t
-                       for i, t in enumerate(tokens))
+        text = ''
+        for i, t in enumerate(tokens):
+            if t.startswith('##'):
+                text += t[2:]
+            elif i == 0 or (clean_up_tokenization_spaces and t in ('.', '?', '!', ',')):
+                text += t
+            else:
+                text += ' ' + t
+        return text
 
     def __repr__(self):
         return (f"BertTokenizer(vocab_size={self.vocab_size}, do_lower_case={self.do_lower_case}, "
