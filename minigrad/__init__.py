@@ -31,6 +31,7 @@ from . import autograd, cuda, backend, backends, amp
 from .amp import autocast
 from .serialization import save, load
 from .legacy import FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, BoolTensor, ByteTensor
+from .safetensors import load_file as load_safetensors, save_file as save_safetensors
 from . import nn, optim, utils  # noqa: E402  (the layers above the engine, as `minigrad.nn`)
 
 globals().update({name: f for name, f in _FUNCTIONS.items() if name not in globals()})

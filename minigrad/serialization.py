@@ -84,6 +84,16 @@ def save(obj, path):
     tree = _encode(obj, arrays, 'obj', depth=0)
     header = json.dumps({'format': FORMAT, 'version': VERSION, 'tree': tree})
     arrays[_HEADER] = numpy.frombuffer(header.encode('utf-8'), dtype=numpy.uint8)
+    atomic_write(path, lambda f: _write_arrays(f, arrays))
+
+
+def atomic_write(path, write):
+    """Call ``write(f)`` on a temporary file beside ``path``, flush it to disk, then rename it over
+    ``path`` in one step: readers see the old file or the new one, never half of one.
+    (``minigrad.safetensors.save_file`` writes the same way.)
+
+    A symlink is written through, to its target; a new file gets the umask's mode and an existing
+    one keeps its own; temporary files that killed writes of the same target left are removed."""
     target = os.path.realpath(path)              # through any symlinks, to the file itself
     directory, name = os.path.split(target)
     mode = _mode_of(target)
@@ -94,7 +104,7 @@ def save(obj, path):
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
     try:
         with os.fdopen(fd, 'wb') as f:
-            _write_arrays(f, arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         if mode is not None:

@@ -34,12 +34,13 @@ PACKAGE = "minigrad"
 
 # (layer, prefixes): a module is in the layer of the longest prefix it starts with
 LAYERS = [
-    ("backend", ["minigrad.backend", "minigrad.dtypes", "minigrad.random"]),
-    ("autograd+tensor", ["minigrad.autograd", "minigrad.tensor", "minigrad.creation"]),
+    ("backend", ["minigrad.backend", "minigrad.dtypes", "minigrad.random", "minigrad.backends", "minigrad.amp"]),
+    ("autograd+tensor", ["minigrad.autograd", "minigrad.tensor", "minigrad.creation", "minigrad.functions",
+                         "minigrad.legacy"]),
     ("ops", ["minigrad.ops", "minigrad.cuda"]),
     ("nn", ["minigrad.nn"]),
     ("optim, data, io, distributed", ["minigrad.optim", "minigrad.utils", "minigrad.serialization",
-                                      "minigrad.distributed"]),
+                                      "minigrad.safetensors", "minigrad.distributed"]),
     ("models", ["minigrad.models"]),
     ("teaching aids", ["minigrad.viz", "minigrad.check", "minigrad.demo", "minigrad.__main__", "minigrad"]),
 ]

@@ -1,2 +1,4 @@
 """minigrad.models: whole networks built from minigrad.nn, and the tokenizers they read text with."""
 from .gpt import GPT, CharTokenizer, stdlib_text
+from .bert import BertConfig, BertModel, BertForSequenceClassification, SentenceEncoder
+from .bert_tokenizer import BertTokenizer
