@@ -54,8 +54,10 @@ def ring_all_reduce_time(n_ranks, nbytes, bandwidth, latency):
 
 def fit_ring_model(n_ranks, nbytes, seconds):
     """``(bandwidth, latency)`` that fit measured all-reduce times of ``n_ranks`` ranks to the model
-    above, by least squares: the time is a straight line in the message size, whose intercept is
-    2 (N - 1) alpha and whose slope is 2 (N - 1) / (N B)."""
-    slope, intercept = numpy.polyfit(numpy.asarray(nbytes, float), numpy.asarray(seconds, float), 1)
+    above. The time is a straight line in the message size, whose intercept is 2 (N - 1) alpha and
+    whose slope is 2 (N - 1) / (N B); the line is fitted to *relative* errors (weights 1 / t), so
+    the small messages, which fix alpha, count as much as the large ones, which fix B."""
+    seconds = numpy.asarray(seconds, float)
+    slope, intercept = numpy.polyfit(numpy.asarray(nbytes, float), seconds, 1, w=1 / seconds)
     steps = 2 * (n_ranks - 1)
     return steps / n_ranks / slope, max(intercept, 0.0) / steps
