@@ -148,9 +148,11 @@ def test_collectives_and_ddp_in_a_world_of_one():
             ddp(x).sum().backward()
         ddp(x).sum().backward()
         numpy.testing.assert_allclose(model.weight.grad.numpy(), 2 * x.sum(0).numpy()[None].repeat(2, 0), rtol=1e-6)
-        ddp(x)[:, 0].sum().backward()           # bias[1] and weight[1] still get (zero) gradients: fine
-        unused = DistributedDataParallel(nn.Bilinear(3, 3, 2))
-        unused(x, x).sum().backward()
+        two_heads = nn.ModuleDict({'used': nn.Linear(3, 2), 'unused': nn.Linear(3, 2)})
+        partial = DistributedDataParallel(two_heads, bucket_cap_mb=1e-5)
+        partial.module['used'](x).sum().backward()          # 'unused' gets no gradient: caught next forward
+        with pytest.raises(RuntimeError, match=r"without a gradient: \['unused.weight', 'unused.bias'\]"):
+            partial(x)
         assert dist.get_backend() == 'mpi'
     finally:
         dist.destroy_process_group()
