@@ -4,6 +4,7 @@ and ``python -m minigrad check``.
     python -m minigrad                  # build a tiny graph, backpropagate, check the gradients
     python -m minigrad demo             # train a CNN on handwritten digits, save a plot and a checkpoint
     python -m minigrad demo --help      # the demo's options
+    mpiexec -n 2 python -m minigrad demo --distributed   # the demo, data-parallel on 2 processes
     python -m minigrad check tutorials/01_custom_function.py   # check your solution of an exercise
 """
 import argparse
@@ -66,7 +67,9 @@ def _chain(node):
 def demo(args):
     from minigrad.demo import run_demo
     result = run_demo(epochs=args.epochs, device=args.device, out=args.out, seed=args.seed,
-                      progress=not args.quiet)
+                      progress=not args.quiet, distributed=args.distributed)
+    if result['plot'] is None:                     # a rank other than 0: rank 0 reports
+        return
     print(f"test accuracy: {result['test_accuracy']:.2%} after {args.epochs} epochs "
           f"({result['seconds']:.1f} s of training on {args.device})")
     print(f"plot:       {result['plot']}")
@@ -88,6 +91,8 @@ def main(argv=None):
                    help='folder for training.png and digits_cnn.npz (default: ./minigrad-demo)')
     d.add_argument('--seed', type=int, default=0, help='seed for initialisation, dropout and shuffling (default: 0)')
     d.add_argument('--quiet', action='store_true', help='no progress bar')
+    d.add_argument('--distributed', action='store_true',
+                   help='data-parallel over the processes of mpiexec -n N (needs pip install mpi4py mpich)')
     c = commands.add_parser('check', help="check your solution of an exercise in tutorials/",
                             description="Run the checker of a tutorials/ exercise on your file: one line "
                                         "per check, then a summary; the exit status is 0 when all pass.")

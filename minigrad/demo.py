@@ -10,6 +10,10 @@ real training script has is here, at a size that runs in well under a minute on 
 3. a loop: mini-batches from a shuffling ``DataLoader``, cross-entropy loss, ``backward()``,
    an ``Adam`` step, a cosine learning-rate schedule, accuracy on the test set after each epoch;
 4. results: a plot of loss and accuracy per epoch (PNG) and a checkpoint (``minigrad.save``).
+
+``mpiexec -n N python -m minigrad demo --distributed`` trains the same CNN data-parallel on N
+processes: each takes its shard of every epoch (``DistributedSampler``), gradients are averaged
+(``DistributedDataParallel``), and rank 0 alone writes the results.
 """
 import contextlib
 import os
@@ -99,14 +103,16 @@ def _one_blas_thread():
     return threadpool_limits(1, user_api='blas')
 
 
-def train(model, data, epochs=15, lr=3e-3, batch_size=32, progress=True):
-    """Train ``model`` on ``data`` (from ``load_digits_split``) with Adam and a cosine schedule.
+def train(model, data, epochs=15, lr=3e-3, batch_size=32, progress=True, sampler=None):
+    """Train ``model`` on ``data`` (from ``load_digits_split``) with Adam and a cosine schedule;
+    ``sampler`` (a ``DistributedSampler``) replaces the shuffling of the whole training set.
 
     Returns ``(optimizer, history)``; ``history`` has per-epoch lists ``'loss'`` (mean training
     loss), ``'train_acc'`` (accuracy on the batches seen, dropout on) and ``'test_acc'``.
     """
     x_train, y_train, x_test, y_test = data
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True)
+    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=sampler is None,
+                        sampler=sampler)
     optimizer = optim.Adam(model.parameters(), lr=lr)
     # the rate falls smoothly to 0 over the whole run, one scheduler step per batch
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * len(loader))
@@ -117,6 +123,8 @@ def train(model, data, epochs=15, lr=3e-3, batch_size=32, progress=True):
         bar = tqdm(total=epochs * len(loader), unit='batch', desc='training')
     with _one_blas_thread():
         for epoch in range(epochs):
+            if sampler is not None:
+                sampler.set_epoch(epoch)      # a new shuffle each epoch, the same on every rank
             model.train()
             loss_sum, correct = 0.0, 0
             for xb, yb in loader:
@@ -130,8 +138,8 @@ def train(model, data, epochs=15, lr=3e-3, batch_size=32, progress=True):
                 correct += int((logits.argmax(dim=1) == yb).sum().item())
                 if bar is not None:
                     bar.update()
-            history['loss'].append(loss_sum / len(y_train))
-            history['train_acc'].append(correct / len(y_train))
+            history['loss'].append(loss_sum / len(loader.sampler))     # this process's samples
+            history['train_acc'].append(correct / len(loader.sampler))
             history['test_acc'].append(accuracy(model, x_test, y_test))
             if bar is not None:
                 bar.set_postfix(epoch=epoch + 1, loss=f"{history['loss'][-1]:.4f}",
@@ -159,17 +167,32 @@ def plot_history(history, path):
     plt.close(fig)
 
 
-def run_demo(epochs=20, device='cpu', out='minigrad-demo', seed=0, progress=True):
+def run_demo(epochs=20, device='cpu', out='minigrad-demo', seed=0, progress=True, distributed=False):
     """Train ``DigitsCNN``, then write ``training.png`` and ``digits_cnn.npz`` to folder ``out``.
 
-    Returns a dict with ``test_accuracy``, ``seconds`` (training time) and the two paths.
+    Returns a dict with ``test_accuracy``, ``seconds`` (training time) and the two paths (``None``
+    on the ranks other than 0 of a ``distributed`` run, which write nothing).
     """
     manual_seed(seed)
     data = load_digits_split(device)
     model = DigitsCNN().to(device)
+    sampler = None
+    if distributed:
+        from . import distributed as dist
+        from .nn.parallel import DistributedDataParallel
+        from .utils.data import DistributedSampler
+        dist.init_process_group('nccl' if device == 'cuda' else 'mpi')
+        sampler = DistributedSampler(TensorDataset(*data[:2]), seed=seed)
+        model = DistributedDataParallel(model)
+        progress = progress and dist.get_rank() == 0
     start = time.perf_counter()
-    optimizer, history = train(model, data, epochs=epochs, progress=progress)
+    optimizer, history = train(model, data, epochs=epochs, progress=progress, sampler=sampler)
     seconds = time.perf_counter() - start
+    if distributed:
+        model = model.module                          # the checkpoint holds the plain CNN
+        if dist.get_rank() != 0:
+            return {'test_accuracy': history['test_acc'][-1], 'seconds': seconds, 'plot': None,
+                    'checkpoint': None}
     os.makedirs(out, exist_ok=True)
     plot_path = os.path.join(out, 'training.png')
     checkpoint_path = os.path.join(out, 'digits_cnn.npz')

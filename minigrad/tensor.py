@@ -15,6 +15,7 @@ import math
 import numbers
 import operator
 from collections import namedtuple
+from types import SimpleNamespace
 
 import numpy
 
@@ -65,7 +66,8 @@ def _numpy_spellings(method):
 class Tensor:
     """An array with autograd: ``Tensor(data, dtype=None, device=None, requires_grad=False)``."""
 
-    __slots__ = ('data', 'grad', 'requires_grad', 'grad_fn', '_output_nr', '_version', '__weakref__')
+    __slots__ = ('data', 'grad', 'requires_grad', 'grad_fn', '_output_nr', '_version', '__weakref__',
+                 '_post_accumulate_grad_hooks')     # set only by register_post_accumulate_grad_hook
     __hash__ = object.__hash__      # __eq__ is elementwise, so hashing stays by identity
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -335,6 +337,18 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor; a non-scalar tensor needs ``gradient`` (dL/dself)."""
         _api.backward(self, gradient, retain_graph, create_graph)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` in each backward once this leaf's gradient is fully summed into ``.grad``
+        (DistributedDataParallel starts averaging gradients from here, while backward goes on).
+        Returns a handle whose ``remove()`` takes the hook off again."""
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only a leaf tensor accumulates into .grad")
+        hooks = getattr(self, '_post_accumulate_grad_hooks', None)
+        if hooks is None:
+            hooks = self._post_accumulate_grad_hooks = []
+        hooks.append(hook)
+        return SimpleNamespace(remove=lambda: hooks.remove(hook))   # PyTorch's RemovableHandle, just remove()
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward."""

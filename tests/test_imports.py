@@ -39,8 +39,9 @@ LAYERS = [
                          "minigrad.legacy"]),
     ("ops", ["minigrad.ops", "minigrad.cuda"]),
     ("nn", ["minigrad.nn"]),
+    # nn.parallel (DistributedDataParallel) calls the collectives: it is named as in PyTorch, layered with them
     ("optim, data, io, distributed", ["minigrad.optim", "minigrad.utils", "minigrad.serialization",
-                                      "minigrad.safetensors", "minigrad.distributed"]),
+                                      "minigrad.safetensors", "minigrad.distributed", "minigrad.nn.parallel"]),
     ("models", ["minigrad.models"]),
     ("teaching aids", ["minigrad.viz", "minigrad.check", "minigrad.demo", "minigrad.__main__", "minigrad"]),
 ]

@@ -12,7 +12,8 @@ needs no gradient.
 2. keep a *ready* list of nodes whose consumers have all delivered (Kahn's algorithm), so a node
    runs once, with the complete sum of its output gradients;
 3. call its backward, fit each returned gradient to its input (``_fit``: undo broadcasting, check
-   shape and dtype), and deliver it: into the next node's pending sums, or to the *sink* for a leaf;
+   shape and dtype), and deliver it: into the next node's pending sums, or to the *sink* for a leaf
+   (after a leaf's last edge, the sink runs its ``register_post_accumulate_grad_hook`` hooks);
 4. free the node's saved tensors unless ``retain_graph=True``.
 
 The sink is what makes one loop serve both entry points: ``Tensor.backward`` accumulates into the
@@ -30,6 +31,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     for root, g in zip(roots, root_grads):
         if root.grad_fn is None:
             sink.leaf(root, g, ())
+            sink.leaf_done(root)
         else:
             _add(pending, root.grad_fn, root._output_nr, g)
     waiting = _count_consumers(list(pending))
@@ -49,6 +51,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 if nxt is None:                    # a leaf: slot is the leaf tensor itself
                     if g is not None:
                         sink.leaf(slot, g, grads)
+                    waiting[slot] -= 1
+                    if waiting[slot] == 0:         # its last gradient of this backward is in
+                        sink.leaf_done(slot)
                     continue
                 _add(pending, nxt, slot, g)
                 waiting[nxt] -= 1
@@ -72,9 +77,12 @@ def _count_consumers(roots):
         if fn._released:
             fn._check_alive()            # raises: this part of the graph was already used
         for edge in fn.next_edges:
-            if edge is None or edge[0] is None:
+            if edge is None:
                 continue
             nxt = edge[0]
+            if nxt is None:              # a leaf is counted too, so its hooks run once, after its last edge
+                count[edge[1]] = count.get(edge[1], 0) + 1
+                continue
             if nxt in count:
                 count[nxt] += 1
             else:
@@ -140,6 +148,11 @@ class _Accumulate:
         else:
             leaf.grad = leaf.grad + g
 
+    def leaf_done(self, leaf):
+        """``leaf.grad`` holds all of this backward's gradient: run its post-accumulate hooks."""
+        for hook in getattr(leaf, '_post_accumulate_grad_hooks', ()):
+            hook(leaf)
+
     def node(self, fn, grads):
         if fn._retained:
             for t in fn._retained:
@@ -167,6 +180,9 @@ class _Capture:
 
     def leaf(self, leaf, g, siblings):
         self._put(id(leaf), g)
+
+    def leaf_done(self, leaf):
+        pass                             # no .grad was touched: no hooks to run
 
     def node(self, fn, grads):
         for nr, g in enumerate(grads):

@@ -6,7 +6,8 @@ The pieces, as in ``torch.utils.data``:
   ``TensorDataset(x, y)``, and the views ``Subset`` (some indices of a dataset), ``ConcatDataset``
   (datasets one after another) and ``random_split`` (disjoint random subsets).
 - A *sampler* is an iterable of indices: in order (``SequentialSampler``), shuffled
-  (``RandomSampler``, ``SubsetRandomSampler``) or drawn by weight (``WeightedRandomSampler``).
+  (``RandomSampler``, ``SubsetRandomSampler``), drawn by weight (``WeightedRandomSampler``), or
+  one rank's shard in data-parallel training (``DistributedSampler``).
   ``BatchSampler`` groups a sampler's indices into lists of ``batch_size``.
 - The ``DataLoader`` fetches the samples of each group of indices and ``collate_fn`` turns them
   into one batch (``default_collate`` stacks them along a new first dimension).
@@ -407,3 +408,55 @@ class DataLoader:
         if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
             return [t[module_for(t.device).asarray(indices)] for t in self.dataset.tensors]
         return self.collate_fn([self.dataset[i] for i in indices])
+
+
+class DistributedSampler(Sampler):
+    """The indices of one rank's shard: with N ranks (``num_replicas``), rank r takes every N-th
+    index starting at r, so the shards are disjoint and together cover the dataset.
+
+    Every rank must produce the same number of batches, or one would wait in a collective that the
+    others never join. So the index list is cut to a multiple of N: by repeating its first indices
+    (the default: a few samples count twice per epoch) or, with ``drop_last=True``, by dropping the
+    tail. With ``shuffle`` the list is a permutation drawn from ``seed + epoch``: every rank draws
+    the *same* permutation without talking to the others, and ``set_epoch(epoch)`` (call it before
+    each epoch) gives each epoch a new one. ``num_replicas`` and ``rank`` default to the process
+    group's.
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        if num_replicas is None or rank is None:
+            from .. import distributed
+            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+            rank = distributed.get_rank() if rank is None else rank
+        _check_positive_int('DistributedSampler', 'num_replicas', num_replicas)
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: invalid rank {rank}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        self.dataset = dataset
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        self.epoch = 0
+        n = len(dataset)
+        self.num_samples = n // num_replicas if drop_last else math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            generator = random.Generator().manual_seed(self.seed + self.epoch)
+            indices = randperm(n, generator=generator, device='cpu').tolist()
+        else:
+            indices = list(range(n))
+        if self.total_size > n:        # pad by repeating from the start, as often as needed
+            indices = indices * math.ceil(self.total_size / n)
+        indices = indices[:self.total_size]
+        return iter(indices[self.rank::self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
