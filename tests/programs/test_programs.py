@@ -54,6 +54,15 @@ PROGRAMS = [
     "seq2seq_gru_attention",       # PyTorch tutorial: GRU encoder, Bahdanau attention decoder
     "vae",                         # pytorch/examples VAE: reparameterisation, BCE + KL
     "lstm_tagger",                 # PyTorch tutorial: LSTM part-of-speech tagger
+    # the articles' sample models, corrected
+    "article_transformer",         # 000: encoder layers with residuals and layer norm
+    pytest.param("article_sequence_classifier", marks=missing(
+        "nn.TransformerEncoder(..., enable_nested_tensor=False): minigrad's TransformerEncoder "
+        "does not accept the enable_nested_tensor keyword (TypeError)", raises=TypeError)),
+    "article_text_lstm",           # 002: the Keras Embedding-LSTM-Dense classifier in PyTorch
+    "article_cnn",                 # 004: CNN with fc1 sized for 32x32 inputs
+    "article_lstm",                # 004: stacked LSTM classifier, as written
+    "article_attention",           # 004: attention over padded encoder states
 ]
 COMPARED = ("losses", "greedy")   # greedy: gpt_char's top_k=1 sample, the same text on both
 
