@@ -14,13 +14,14 @@ from .module import Module, Parameter
 
 class _InplaceFlag(Module):
     """An activation with PyTorch's ``inplace`` argument (accepted; see the module docstring)."""
+    _shows_inplace = True       # whether PyTorch's repr of this layer mentions inplace=True
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def _inplace_repr(self):
-        return ', inplace=True' if self.inplace else ''
+        return ', inplace=True' if self.inplace and self._shows_inplace else ''
 
     def extra_repr(self):
         return self._inplace_repr()[2:]
@@ -165,6 +166,7 @@ class ReLU6(Hardtanh):
 
 class Hardsigmoid(_InplaceFlag):
     """relu6(x + 3) / 6."""
+    _shows_inplace = False
 
     def forward(self, input):
         return F.hardsigmoid(input)
@@ -172,6 +174,7 @@ class Hardsigmoid(_InplaceFlag):
 
 class Hardswish(_InplaceFlag):
     """x · relu6(x + 3) / 6."""
+    _shows_inplace = False
 
     def forward(self, input):
         return F.hardswish(input)

@@ -869,18 +869,18 @@ def softsign(input):
 
 
 def prelu(input, weight):
-    """x for x > 0, a · x otherwise, with a learned slope ``weight``: one per channel (dim 1, or dim
-    0 of a 1-d input), or a single one (shape (1,)) shared by all."""
+    """x for x > 0, a · x otherwise, with a learned slope ``weight``: one per channel (dim 1), or a
+    single one (shape (1,)) shared by all (the only choice for an input of fewer than 2 dims)."""
     _tensor(input, 'prelu')
     if weight.ndim != 1:
         raise ValueError(f"prelu: weight must be 1-d (one slope per channel, or one in all), got shape "
                          f"{tuple(weight.shape)}")
     n = weight.shape[0]
-    channel = 1 if input.ndim >= 2 else 0
-    if n != 1 and (input.ndim == 0 or input.shape[channel] != n):
-        raise ValueError(f"prelu: weight has {n} slopes but input of shape {tuple(input.shape)} has "
-                         f"{input.shape[channel] if input.ndim else 'no'} channels (dim {channel})")
-    slope = weight.reshape(() if n == 1 else (n,) + (1,) * (input.ndim - channel - 1))
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if n != 1 and n != channels:
+        raise ValueError(f"prelu: weight has {n} slopes but input of shape {tuple(input.shape)} has {channels} "
+                         f"channels (dim 1)")
+    slope = weight.reshape(() if n == 1 else (n,) + (1,) * (input.ndim - 2))
     return where(input > 0, input, slope * input)
 
 

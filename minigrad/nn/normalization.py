@@ -60,33 +60,32 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
-    """``GroupNorm(num_groups, num_channels, eps=1e-5, affine=True)``: the channels (dim 1) are cut
-    into ``num_groups`` groups, each normalised per sample; weight (ones) and bias (zeros) have one
-    entry per channel.
+    """``GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, bias=True)``: the channels (dim 1)
+    are cut into ``num_groups`` groups, each normalised per sample; weight (ones) and, unless
+    ``bias=False``, bias (zeros) have one entry per channel when ``affine``.
     """
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by num_groups={num_groups}")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(ones(num_channels, device=device, dtype=dtype))
-            self.bias = Parameter(zeros(num_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
+        self.register_parameter('weight', Parameter(ones(num_channels, device=device, dtype=dtype)) if affine else None)
+        self.register_parameter('bias', Parameter(zeros(num_channels, device=device, dtype=dtype))
+                                if affine and bias else None)
 
     def reset_parameters(self):
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class _BatchNorm(Module):
