@@ -57,9 +57,13 @@ class _HoldsParameters:
                 lines.append(f"  ({key}): None")
                 continue
             device = '' if p.device == 'cpu' else f" ({p.device})"
-            lines.append(f"  ({key}): Parameter containing: [minigrad.{p.dtype} of size "
+            lines.append(f"  ({key}): Parameter containing: [{self._type_name(p)} of size "
                          f"{'x'.join(map(str, p.shape))}{device}]")
         return '\n'.join(lines)
+
+    @staticmethod
+    def _type_name(p):
+        return f"minigrad.{p.dtype}"
 
 
 class _Sequence(_Container):
@@ -221,3 +225,7 @@ class ParameterDict(_HoldsParameters, _Dict):
 
     def __init__(self, parameters=None):
         super().__init__(parameters)
+
+    @staticmethod
+    def _type_name(p):
+        return p.type()         # PyTorch's ParameterDict names the legacy type: 'torch.FloatTensor'

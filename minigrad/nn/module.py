@@ -22,6 +22,7 @@ import itertools
 from collections import OrderedDict, namedtuple
 
 from .. import backend
+from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..creation import as_tensor, empty
 from ..tensor import Tensor, float16, float32, float64, parse_to
@@ -127,6 +128,74 @@ class RemovableHandle:
         self.remove()
 
 
+class _BackwardHookCall:
+    """One forward of a module with full backward hooks: its tensor inputs and outputs pass through
+    identity nodes, so that backward meets the outputs' node first (the gradients w.r.t. the
+    outputs, ``grad_output``) and the inputs' node last (``grad_input``), then calls the hooks."""
+
+    def __init__(self, module, args):
+        self.module, self.n_inputs, self.grad_output = module, len(args), None
+        self.hooked = [k for k, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+
+    def wrap_inputs(self, args):
+        if not self.hooked:
+            return args
+        outs = _Identity.apply(self._on_grad_input, *[args[k] for k in self.hooked])
+        args = list(args)
+        for k, t in zip(self.hooked, outs):
+            args[k] = t
+        return tuple(args)
+
+    def wrap_output(self, output):
+        single = isinstance(output, Tensor)
+        items = (output,) if single else output
+        if not isinstance(items, tuple):
+            return output
+        positions = [k for k, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
+        if not positions:
+            return output
+        outs = _Identity.apply(self._on_grad_output, *[items[k] for k in positions])
+        items = list(items)
+        for k, t in zip(positions, outs):
+            items[k] = t
+        return items[0] if single else tuple(items)
+
+    def _on_grad_output(self, grads):
+        for hook in list(self.module._backward_pre_hooks.values()):
+            result = hook(self.module, grads)
+            if result is not None:
+                grads = tuple(result)
+        self.grad_output = grads
+        if not self.hooked:            # no input needs a gradient: the hooks run now, with grad_input all None
+            self._on_grad_input(())
+        return grads
+
+    def _on_grad_input(self, grads):
+        grad_input = [None] * self.n_inputs
+        for k, g in zip(self.hooked, grads):
+            grad_input[k] = g
+        grad_input = tuple(grad_input)
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                grad_input = tuple(result)
+        return tuple(grad_input[k] for k in self.hooked)
+
+
+class _Identity(Function):
+    """Passes tensors through unchanged; its backward hands their gradients to ``on_grad``, which
+    may replace them (how full backward hooks see and change a module's gradients)."""
+
+    @staticmethod
+    def forward(ctx, on_grad, *tensors):
+        ctx.on_grad = on_grad
+        return tuple(t.data for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None,) + tuple(ctx.on_grad(grads))
+
+
 # What load_state_dict returns (as PyTorch): the keys it could not match, in both directions.
 IncompatibleKeys = namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])
 
@@ -154,14 +223,17 @@ class Module:
         # hooks: id -> function; the ids of hooks that also receive the keyword arguments
         object.__setattr__(self, '_forward_pre_hooks', OrderedDict())
         object.__setattr__(self, '_forward_hooks', OrderedDict())
+        object.__setattr__(self, '_backward_pre_hooks', OrderedDict())
+        object.__setattr__(self, '_backward_hooks', OrderedDict())
         object.__setattr__(self, '_hooks_with_kwargs', {})
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward(); a Module subclass must define it")
 
     def __call__(self, *args, **kwargs):
-        """Run ``forward``, with the forward pre-hooks before it and the forward hooks after it."""
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        """Run ``forward``, with the forward pre-hooks before it and the forward hooks after it (and
+        the tensors wrapped for the backward hooks, if there are any)."""
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for key, hook in list(self._forward_pre_hooks.items()):
             if key in self._hooks_with_kwargs:
@@ -172,12 +244,15 @@ class Module:
                 result = hook(self, args)
                 if result is not None:       # a hook may replace the input (a lone value means one argument)
                     args = result if isinstance(result, tuple) else (result,)
+        backward_call = _BackwardHookCall(self, args) if self._backward_hooks or self._backward_pre_hooks else None
+        if backward_call is not None:
+            args = backward_call.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         for key, hook in list(self._forward_hooks.items()):
             result = hook(self, args, kwargs, output) if key in self._hooks_with_kwargs else hook(self, args, output)
             if result is not None:           # a hook may replace the output
                 output = result
-        return output
+        return output if backward_call is None else backward_call.wrap_output(output)
 
     # ----- hooks: functions called around forward, e.g. to look at the activations -----
     def _add_hook(self, hooks, hook, prepend, with_kwargs):
@@ -208,6 +283,18 @@ class Module:
         """
         return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients w.r.t. the module's outputs are known,
+        before they go on into the module; a tuple it returns replaces ``grad_output``."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend, False)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients w.r.t. the module's
+        positional inputs are computed (None for an input that needs none); a tuple it returns
+        replaces ``grad_input``. Gradients w.r.t. the parameters are not part of it, as in PyTorch.
+        """
+        return self._add_hook(self._backward_hooks, hook, prepend, False)
+
     # ----- registration -----
     def _registry(self, name):
         if '_parameters' not in self.__dict__:
@@ -223,7 +310,8 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
                             f"(minigrad.nn.Parameter or None expected)")
-        self._discard(name)
+        if name not in params:     # a replaced parameter keeps its place (and its state_dict position)
+            self._discard(name)
         params[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -233,7 +321,8 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r} "
                             f"(minigrad.Tensor or None expected)")
-        self._discard(name)
+        if name not in buffers:    # a replaced buffer keeps its place
+            self._discard(name)
         buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
