@@ -17,6 +17,9 @@ takes to register one of them::
 ``model.parameters()`` then finds all four tensors, ``model.state_dict()`` names them
 ``fc1.weight``, ``fc1.bias``, ... exactly as PyTorch does, so weights move between the two
 frameworks array by array.
+
+Hooks are functions a module calls around its forward (and backward), e.g. to record every
+layer's activations: ``layer.register_forward_hook(lambda module, args, output: ...)``.
 """
 import itertools
 from collections import OrderedDict, namedtuple
@@ -135,30 +138,20 @@ class _BackwardHookCall:
 
     def __init__(self, module, args):
         self.module, self.n_inputs, self.grad_output = module, len(args), None
-        self.hooked = [k for k, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        self.hooked = _needing_grad(args)
 
     def wrap_inputs(self, args):
-        if not self.hooked:
-            return args
-        outs = _Identity.apply(self._on_grad_input, *[args[k] for k in self.hooked])
-        args = list(args)
-        for k, t in zip(self.hooked, outs):
-            args[k] = t
-        return tuple(args)
+        return _pass_through(args, self.hooked, self._on_grad_input) if self.hooked else args
 
     def wrap_output(self, output):
+        """The output (a Tensor, or a tuple whose Tensors are wrapped) passed through the outputs' node."""
         single = isinstance(output, Tensor)
         items = (output,) if single else output
-        if not isinstance(items, tuple):
-            return output
-        positions = [k for k, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
+        positions = _needing_grad(items) if isinstance(items, tuple) else []
         if not positions:
             return output
-        outs = _Identity.apply(self._on_grad_output, *[items[k] for k in positions])
-        items = list(items)
-        for k, t in zip(positions, outs):
-            items[k] = t
-        return items[0] if single else tuple(items)
+        items = _pass_through(items, positions, self._on_grad_output)
+        return items[0] if single else items
 
     def _on_grad_output(self, grads):
         for hook in list(self.module._backward_pre_hooks.values()):
@@ -180,6 +173,19 @@ class _BackwardHookCall:
             if result is not None:
                 grad_input = tuple(result)
         return tuple(grad_input[k] for k in self.hooked)
+
+
+def _needing_grad(items):
+    """The positions of the tensors among ``items`` that require a gradient."""
+    return [k for k, a in enumerate(items) if isinstance(a, Tensor) and a.requires_grad]
+
+
+def _pass_through(items, positions, on_grad):
+    """``items`` with the tensors at ``positions`` replaced by their images through one ``_Identity``."""
+    items = list(items)
+    for k, t in zip(positions, _Identity.apply(on_grad, *[items[k] for k in positions])):
+        items[k] = t
+    return tuple(items)
 
 
 class _Identity(Function):
@@ -463,9 +469,10 @@ class Module:
     def _get_member(self, target, registry, kind):
         module_path, _, name = target.rpartition('.')
         module = self.get_submodule(module_path)
-        if name not in getattr(module, registry) or getattr(module, registry)[name] is None:
+        member = getattr(module, registry).get(name)
+        if member is None:
             raise AttributeError(f"{type(module).__name__} has no {kind} {name!r} (looking for {target!r})")
-        return getattr(module, registry)[name]
+        return member
 
     def get_parameter(self, target):
         """The parameter called ``target`` (a dotted path such as ``'encoder.0.weight'``, a state_dict key)."""
