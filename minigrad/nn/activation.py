@@ -2,23 +2,36 @@
 
 Without them a stack of linear layers is one linear map. Each module calls the function of the
 same name in ``minigrad.nn.functional``; see there for the formulas.
+
+PyTorch's ``inplace=True`` is accepted by every layer that has it, and shown in the repr, but the
+output is always a new tensor (an in-place activation would overwrite what backward needs).
 """
+from ..creation import empty
 from . import functional as F
-from .module import Module
+from .init import constant_
+from .module import Module, Parameter
 
 
-class ReLU(Module):
-    """max(x, 0)."""
+class _InplaceFlag(Module):
+    """An activation with PyTorch's ``inplace`` argument (accepted; see the module docstring)."""
+    _shows_inplace = True       # whether PyTorch's repr of this layer mentions inplace=True
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
-        return F.relu(input)
+    def _inplace_repr(self):
+        return ', inplace=True' if self.inplace and self._shows_inplace else ''
 
     def extra_repr(self):
-        return 'inplace=True' if self.inplace else ''
+        return self._inplace_repr()[2:]
+
+
+class ReLU(_InplaceFlag):
+    """max(x, 0)."""
+
+    def forward(self, input):
+        return F.relu(input)
 
 
 class GELU(Module):
@@ -49,32 +62,136 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class SiLU(Module):
+class SiLU(_InplaceFlag):
     """x · σ(x) (also called swish)."""
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input):
         return F.silu(input)
 
-    def extra_repr(self):
-        return 'inplace=True' if self.inplace else ''
 
-
-class LeakyReLU(Module):
+class LeakyReLU(_InplaceFlag):
     """x for x > 0, negative_slope · x otherwise."""
 
     def __init__(self, negative_slope=0.01, inplace=False):
-        super().__init__()
-        self.negative_slope, self.inplace = negative_slope, inplace
+        super().__init__(inplace)
+        self.negative_slope = negative_slope
 
     def forward(self, input):
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}" + (', inplace=True' if self.inplace else '')
+        return f"negative_slope={self.negative_slope}{self._inplace_repr()}"
+
+
+class PReLU(Module):
+    """x for x > 0, a · x otherwise, with the slope a learned: ``weight`` of shape (num_parameters,),
+    one slope shared by all channels (the default) or one per channel (dim 1), initialised to ``init``."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(empty(num_parameters, device=device, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class ELU(_InplaceFlag):
+    """x for x > 0, α · (e^x - 1) otherwise."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, input):
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}{self._inplace_repr()}"
+
+
+class CELU(ELU):
+    """x for x > 0, α · (e^(x/α) - 1) otherwise."""
+
+    def forward(self, input):
+        return F.celu(input, self.alpha)
+
+
+class SELU(_InplaceFlag):
+    """λ · ELU(x, α) with the fixed λ ≈ 1.0507, α ≈ 1.6733 of self-normalising networks."""
+
+    def forward(self, input):
+        return F.selu(input)
+
+
+class Mish(_InplaceFlag):
+    """x · tanh(softplus(x))."""
+
+    def forward(self, input):
+        return F.mish(input)
+
+
+class Hardtanh(_InplaceFlag):
+    """x clipped into [min_val, max_val]."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__(inplace)
+        if max_val <= min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}{self._inplace_repr()}"
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): Hardtanh(0, 6)."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return self._inplace_repr()[2:]
+
+
+class Hardsigmoid(_InplaceFlag):
+    """relu6(x + 3) / 6."""
+    _shows_inplace = False
+
+    def forward(self, input):
+        return F.hardsigmoid(input)
+
+
+class Hardswish(_InplaceFlag):
+    """x · relu6(x + 3) / 6."""
+    _shows_inplace = False
+
+    def forward(self, input):
+        return F.hardswish(input)
+
+
+class LogSigmoid(Module):
+    """log σ(x) = -softplus(-x)."""
+
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, input):
+        return F.softsign(input)
 
 
 class Softplus(Module):

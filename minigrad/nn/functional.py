@@ -797,3 +797,199 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         scale = 1.0 / math.sqrt(query.shape[-1])
     return attention_with_weights(query, key, value, bias, is_causal, dropout_p, float(scale),
                                   need_weights=False)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# more activations, group norm, normalize, interpolate (PyTorch's names, composed from Tensor ops
+# so that gradients and double backward come from the ops they are made of)
+# ---------------------------------------------------------------------------------------------
+def _negative_exp(op, x, alpha, rate=1.0):
+    """α · (e^(rate·x) - 1) where x ≤ 0, x elsewhere: the shape ELU, CELU and SELU share.
+
+    The exponential is taken of min(x, 0): ``where`` discards it for x > 0, but an overflowing
+    e^x there would still put inf · 0 = NaN into the gradient.
+    """
+    _floating(x, op)
+    return where(x > 0, x, ((x.clamp_max(0) * rate).exp() - 1) * alpha)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """ELU: x for x > 0, α · (e^x - 1) otherwise (smooth at 0 for α = 1, mean activation near 0)."""
+    return _negative_exp('elu', input, alpha)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """CELU: x for x > 0, α · (e^(x/α) - 1) otherwise (ELU made continuously differentiable for any α)."""
+    return _negative_exp('celu', input, alpha, 1.0 / alpha)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """SELU: λ · elu(x, α) with λ ≈ 1.0507, α ≈ 1.6733, chosen so activations keep mean 0 and variance 1."""
+    return _negative_exp('selu', input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def mish(input, inplace=False):
+    """Mish: x · tanh(softplus(x))."""
+    return input * softplus(input).tanh()
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clipped into [min_val, max_val] (a piecewise-linear tanh)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return _tensor(input, 'hardtanh').clamp(min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6) (MobileNet's ReLU): ``hardtanh(x, 0, 6)``."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6: a piecewise-linear σ(x), 0 below -3 and 1 above 3."""
+    return relu6(input + 3.0) / 6.0
+
+
+def hardswish(input, inplace=False):
+    """x · hardsigmoid(x): a piecewise-polynomial SiLU."""
+    return input * hardsigmoid(input)
+
+
+def logsigmoid(input):
+    """log σ(x) = -softplus(-x), without ever forming σ(x) (which underflows to 0 for very negative x)."""
+    return -Softplus.apply(-_floating(input, 'logsigmoid'), 1.0, math.inf)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (_tensor(input, 'softsign').abs() + 1.0)
+
+
+def prelu(input, weight):
+    """x for x > 0, a · x otherwise, with a learned slope ``weight``: one per channel (dim 1), or a
+    single one (shape (1,)) shared by all (the only choice for an input of fewer than 2 dims)."""
+    _tensor(input, 'prelu')
+    if weight.ndim != 1:
+        raise ValueError(f"prelu: weight must be 1-d (one slope per channel, or one in all), got shape "
+                         f"{tuple(weight.shape)}")
+    n = weight.shape[0]
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if n != 1 and n != channels:
+        raise ValueError(f"prelu: weight has {n} slopes but input of shape {tuple(input.shape)} has {channels} "
+                         f"channels (dim 1)")
+    slope = weight.reshape(() if n == 1 else (n,) + (1,) * (input.ndim - 2))
+    return where(input > 0, input, slope * input)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Cut the C channels of each sample into ``num_groups`` groups and normalise each group over its
+    channels and positions: (x - mean) / √(var + eps), then · weight[c] + bias[c] per channel.
+
+    Independent of the batch size (like LayerNorm); num_groups = 1 normalises each whole sample,
+    num_groups = C each channel on its own (InstanceNorm).
+    """
+    _floating(input, 'group_norm')
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, ...), got {tuple(input.shape)}")
+    n, c = input.shape[:2]
+    if num_groups < 1 or c % num_groups:
+        raise ValueError(f"group_norm: the {c} channels of input {tuple(input.shape)} can't be divided into "
+                         f"num_groups={num_groups} groups")
+    for name, p in (('weight', weight), ('bias', bias)):
+        if p is not None and tuple(p.shape) != (c,):
+            raise ValueError(f"group_norm: {name} of shape {tuple(p.shape)} must have one entry per channel, ({c},)")
+    # the statistics are a layer norm of each row of (N, G, C/G · positions); the affine is per channel
+    grouped = input.reshape(n, num_groups, -1)
+    out = layer_norm(grouped, grouped.shape[-1:], eps=eps).reshape(input.shape)
+    view = (c,) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
+    return out
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """x / max(‖x‖_p, eps) along ``dim``: each slice scaled to length 1 (eps keeps a zero slice at 0)."""
+    _floating(input, 'normalize')
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    return input / input.norm(p, dim, keepdim=True).clamp_min(eps)
+
+
+_INTERPOLATE_MODES = {'nearest': None, 'nearest-exact': None, 'linear': 1, 'bilinear': 2, 'trilinear': 3}
+
+
+def _interpolation_matrix(in_size, out_size, scale, mode, align_corners, xp, dtype):
+    """The (out, in) matrix that resamples one axis: output i reads the input at position
+
+        nearest:        ⌊i · s⌋                         (s = in/out, or 1/scale_factor when given)
+        nearest-exact:  ⌊(i + ½) · s⌋
+        linear:         (i + ½) · s - ½, clamped at 0   (align_corners=False: pixel centres line up)
+                        i · (in - 1)/(out - 1)           (align_corners=True: the corner pixels line up)
+
+    and a linear mode mixes the two neighbours of that position by their distances.
+    """
+    i = xp.arange(out_size, dtype=xp.float64)
+    if mode.startswith('nearest'):
+        offset = 0.5 if mode == 'nearest-exact' else 0.0
+        src = xp.minimum(xp.floor((i + offset) * scale).astype(xp.int64), in_size - 1)
+        return (src[:, None] == xp.arange(in_size)).astype(dtype)
+    if align_corners:
+        pos = i * ((in_size - 1) / (out_size - 1) if out_size > 1 else 0.0)
+    else:
+        pos = xp.maximum((i + 0.5) * scale - 0.5, 0.0)
+    lo = xp.minimum(xp.floor(pos).astype(xp.int64), in_size - 1)
+    hi = xp.minimum(lo + 1, in_size - 1)
+    frac = pos - lo
+    cols = xp.arange(in_size)
+    return ((lo[:, None] == cols) * (1 - frac)[:, None] + (hi[:, None] == cols) * frac[:, None]).astype(dtype)
+
+
+def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of ``input`` (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size``,
+    or by ``scale_factor``.
+
+    Modes: 'nearest', 'nearest-exact', and 'linear'/'bilinear'/'trilinear' for 1/2/3 spatial dims,
+    with ``align_corners`` as PyTorch. Each axis is resampled by one (out, in) matrix, so the whole
+    resize is a few matmuls and its gradient is the transposed resampling.
+    """
+    op = 'interpolate'
+    _floating(input, op)
+    if mode not in _INTERPOLATE_MODES:
+        raise NotImplementedError(f"{op}: mode {mode!r} is not supported; use one of "
+                                  f"{', '.join(map(repr, _INTERPOLATE_MODES))} (for 'area' use adaptive_avg_pool2d)")
+    nd = input.ndim - 2
+    if nd not in (1, 2, 3) or _INTERPOLATE_MODES[mode] not in (None, nd):
+        raise ValueError(f"{op}: mode {mode!r} does not fit input of shape {tuple(input.shape)} "
+                         f"({'expected (N, C, ...) with 1 to 3 spatial dims' if nd not in (1, 2, 3) else f'{nd} spatial dims'})")
+    if align_corners is not None and _INTERPOLATE_MODES[mode] is None:
+        raise ValueError(f"{op}: align_corners only applies to the linear modes, not {mode!r}")
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor")
+    in_sizes = tuple(input.shape[2:])
+    if size is not None:
+        out_sizes = (size,) * nd if isinstance(size, numbers.Integral) else tuple(size)
+        scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+    else:
+        factors = (scale_factor,) * nd if isinstance(scale_factor, numbers.Real) else tuple(scale_factor)
+        out_sizes = tuple(int(math.floor(i * f)) for i, f in zip(in_sizes, factors))
+        # PyTorch samples with the given factor unless asked to recompute it from the rounded sizes
+        scales = [i / o if recompute_scale_factor else 1.0 / f for i, o, f in zip(in_sizes, out_sizes, factors)]
+    if len(out_sizes) != nd or min(out_sizes) < 1:
+        raise ValueError(f"{op}: the output size {out_sizes} must be positive, one per spatial dim of input "
+                         f"{tuple(input.shape)}")
+    xp = get_array_module(input.data)
+    out = input
+    for k, (n_in, n_out, scale) in enumerate(zip(in_sizes, out_sizes, scales)):
+        matrix = _interpolation_matrix(n_in, n_out, scale, mode, bool(align_corners), xp, input.dtype)
+        axis = 2 + k      # resample this axis: move it last, multiply by the matrix, move it back
+        out = (out.transpose(axis, -1) @ input._wrap(matrix.T)).transpose(axis, -1)
+    return out
+

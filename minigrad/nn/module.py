@@ -17,13 +17,18 @@ takes to register one of them::
 ``model.parameters()`` then finds all four tensors, ``model.state_dict()`` names them
 ``fc1.weight``, ``fc1.bias``, ... exactly as PyTorch does, so weights move between the two
 frameworks array by array.
+
+Hooks are functions a module calls around its forward (and backward), e.g. to record every
+layer's activations: ``layer.register_forward_hook(lambda module, args, output: ...)``.
 """
+import itertools
 from collections import OrderedDict, namedtuple
 
 from .. import backend
+from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..creation import as_tensor, empty
-from ..tensor import Tensor, float32, float64, parse_to
+from ..tensor import Tensor, float16, float32, float64, parse_to
 
 
 class Parameter(Tensor):
@@ -44,6 +49,157 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+class _Uninitialized:
+    """A tensor whose shape is not known yet: what a lazy layer (``nn.LazyLinear``...) holds until
+    its first forward. It has a dtype and a device but no shape; ``materialize(shape)`` turns it,
+    in place, into a real tensor of class ``cls_to_become``, so whoever holds it keeps the same object.
+    """
+    __slots__ = ()
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Become a ``cls_to_become`` of ``shape`` (uninitialised memory: the layer fills it next)."""
+        data = empty(shape, device=device or self.device, dtype=dtype or self.dtype).data
+        self._fill(data, requires_grad=self.requires_grad)
+        self.__class__ = self.cls_to_become
+
+    def _refuse(self, what):
+        raise ValueError(
+            f"Attempted to use an uninitialized parameter in {what}. This error happens when you are using a "
+            f"lazy module (nn.LazyLinear...) before its first forward: run one forward pass with a dummy batch "
+            f"(a dry run) to give its parameters their shapes first")
+
+    @property
+    def shape(self):
+        self._refuse('shape')
+
+    @property
+    def ndim(self):
+        self._refuse('ndim')
+
+    def numel(self):
+        self._refuse('numel()')
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(_Uninitialized, Parameter):
+    """A Parameter without a shape yet (see ``_Uninitialized``); becomes a ``Parameter``."""
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        super().__init__(empty(0, device=device, dtype=dtype), requires_grad)
+
+
+class UninitializedBuffer(_Uninitialized, Tensor):
+    """A buffer without a shape yet (see ``_Uninitialized``); becomes a plain ``Tensor``."""
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        self._fill(empty(0, device=device, dtype=dtype).data, requires_grad=requires_grad)
+
+
+def is_lazy(t):
+    """True for an ``UninitializedParameter`` or ``UninitializedBuffer`` (no shape yet)."""
+    return isinstance(t, _Uninitialized)
+
+
+class RemovableHandle:
+    """What ``register_*_hook`` returns: ``handle.remove()`` takes the hook off again.
+
+    Also a context manager: ``with model.register_forward_hook(show): model(x)`` removes it at the end.
+    """
+    _ids = itertools.count()
+
+    def __init__(self, *hook_dicts):
+        self.id = next(RemovableHandle._ids)
+        self._hook_dicts = hook_dicts     # the hook's id is removed from each (some hooks sit in two)
+
+    def remove(self):
+        for hooks in self._hook_dicts:
+            hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _BackwardHookCall:
+    """One forward of a module with full backward hooks: its tensor inputs and outputs pass through
+    identity nodes, so that backward meets the outputs' node first (the gradients w.r.t. the
+    outputs, ``grad_output``) and the inputs' node last (``grad_input``), then calls the hooks."""
+
+    def __init__(self, module, args):
+        self.module, self.n_inputs, self.grad_output = module, len(args), None
+        self.hooked = _needing_grad(args)
+
+    def wrap_inputs(self, args):
+        return _pass_through(args, self.hooked, self._on_grad_input) if self.hooked else args
+
+    def wrap_output(self, output):
+        """The output (a Tensor, or a tuple whose Tensors are wrapped) passed through the outputs' node."""
+        single = isinstance(output, Tensor)
+        items = (output,) if single else output
+        positions = _needing_grad(items) if isinstance(items, tuple) else []
+        if not positions:
+            return output
+        items = _pass_through(items, positions, self._on_grad_output)
+        return items[0] if single else items
+
+    def _on_grad_output(self, grads):
+        for hook in list(self.module._backward_pre_hooks.values()):
+            result = hook(self.module, grads)
+            if result is not None:
+                grads = tuple(result)
+        self.grad_output = grads
+        if not self.hooked:            # no input needs a gradient: the hooks run now, with grad_input all None
+            self._on_grad_input(())
+        return grads
+
+    def _on_grad_input(self, grads):
+        grad_input = [None] * self.n_inputs
+        for k, g in zip(self.hooked, grads):
+            grad_input[k] = g
+        grad_input = tuple(grad_input)
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                grad_input = tuple(result)
+        return tuple(grad_input[k] for k in self.hooked)
+
+
+def _needing_grad(items):
+    """The positions of the tensors among ``items`` that require a gradient."""
+    return [k for k, a in enumerate(items) if isinstance(a, Tensor) and a.requires_grad]
+
+
+def _pass_through(items, positions, on_grad):
+    """``items`` with the tensors at ``positions`` replaced by their images through one ``_Identity``."""
+    items = list(items)
+    for k, t in zip(positions, _Identity.apply(on_grad, *[items[k] for k in positions])):
+        items[k] = t
+    return tuple(items)
+
+
+class _Identity(Function):
+    """Passes tensors through unchanged; its backward hands their gradients to ``on_grad``, which
+    may replace them (how full backward hooks see and change a module's gradients)."""
+
+    @staticmethod
+    def forward(ctx, on_grad, *tensors):
+        ctx.on_grad = on_grad
+        return tuple(t.data for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None,) + tuple(ctx.on_grad(grads))
 
 
 # What load_state_dict returns (as PyTorch): the keys it could not match, in both directions.
@@ -70,12 +226,80 @@ class Module:
         object.__setattr__(self, '_buffers', OrderedDict())
         object.__setattr__(self, '_non_persistent_buffers', set())
         object.__setattr__(self, '_modules', OrderedDict())
+        # hooks: id -> function; the ids of hooks that also receive the keyword arguments
+        object.__setattr__(self, '_forward_pre_hooks', OrderedDict())
+        object.__setattr__(self, '_forward_hooks', OrderedDict())
+        object.__setattr__(self, '_backward_pre_hooks', OrderedDict())
+        object.__setattr__(self, '_backward_hooks', OrderedDict())
+        object.__setattr__(self, '_hooks_with_kwargs', {})
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward(); a Module subclass must define it")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        """Run ``forward``, with the forward pre-hooks before it and the forward hooks after it (and
+        the tensors wrapped for the backward hooks, if there are any)."""
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:       # a hook may replace the input (a lone value means one argument)
+                    args = result if isinstance(result, tuple) else (result,)
+        backward_call = _BackwardHookCall(self, args) if self._backward_hooks or self._backward_pre_hooks else None
+        if backward_call is not None:
+            args = backward_call.wrap_inputs(args)
+        output = self.forward(*args, **kwargs)
+        for key, hook in list(self._forward_hooks.items()):
+            result = hook(self, args, kwargs, output) if key in self._hooks_with_kwargs else hook(self, args, output)
+            if result is not None:           # a hook may replace the output
+                output = result
+        return output if backward_call is None else backward_call.wrap_output(output)
+
+    # ----- hooks: functions called around forward, e.g. to look at the activations -----
+    def _add_hook(self, hooks, hook, prepend, with_kwargs):
+        handle = RemovableHandle(hooks, self._hooks_with_kwargs)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        if with_kwargs:
+            self._hooks_with_kwargs[handle.id] = True
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before every forward; returns a handle whose ``remove()`` undoes this.
+
+        ``args`` is the tuple of positional inputs. If the hook returns something other than None,
+        that becomes the input (a tuple, or a single value for one argument). With ``with_kwargs``
+        the hook is ``hook(module, args, kwargs)`` and returns None or a new ``(args, kwargs)``.
+        ``prepend`` runs it before the hooks already registered.
+        """
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args, output)`` after every forward; returns a handle with ``remove()``.
+
+        If the hook returns something other than None, that replaces the output. With
+        ``with_kwargs`` the hook is ``hook(module, args, kwargs, output)``. A typical use records
+        activations: ``layer.register_forward_hook(lambda m, args, out: seen.append(out))``.
+        """
+        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients w.r.t. the module's outputs are known,
+        before they go on into the module; a tuple it returns replaces ``grad_output``."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend, False)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients w.r.t. the module's
+        positional inputs are computed (None for an input that needs none); a tuple it returns
+        replaces ``grad_input``. Gradients w.r.t. the parameters are not part of it, as in PyTorch.
+        """
+        return self._add_hook(self._backward_hooks, hook, prepend, False)
 
     # ----- registration -----
     def _registry(self, name):
@@ -92,7 +316,8 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
                             f"(minigrad.nn.Parameter or None expected)")
-        self._discard(name)
+        if name not in params:     # a replaced parameter keeps its place (and its state_dict position)
+            self._discard(name)
         params[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -102,7 +327,8 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r} "
                             f"(minigrad.Tensor or None expected)")
-        self._discard(name)
+        if name not in buffers:    # a replaced buffer keeps its place
+            self._discard(name)
         buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -240,6 +466,22 @@ class Module:
             module = module._modules[part]
         return module
 
+    def _get_member(self, target, registry, kind):
+        module_path, _, name = target.rpartition('.')
+        module = self.get_submodule(module_path)
+        member = getattr(module, registry).get(name)
+        if member is None:
+            raise AttributeError(f"{type(module).__name__} has no {kind} {name!r} (looking for {target!r})")
+        return member
+
+    def get_parameter(self, target):
+        """The parameter called ``target`` (a dotted path such as ``'encoder.0.weight'``, a state_dict key)."""
+        return self._get_member(target, '_parameters', 'parameter')
+
+    def get_buffer(self, target):
+        """The buffer called ``target`` (a dotted path such as ``'bn.running_mean'``)."""
+        return self._get_member(target, '_buffers', 'buffer')
+
     def num_parameters(self, only_trainable=False):
         """How many numbers the model learns (shared parameters counted once)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
@@ -318,6 +560,9 @@ class Module:
     def double(self):
         return self.to(float64)
 
+    def half(self):
+        return self.to(float16)
+
     # ----- saving and loading -----
     def _state_entries(self, prefix=''):
         """``(key, tensor)`` for every parameter and persistent buffer, in PyTorch's order."""
@@ -334,11 +579,12 @@ class Module:
         """An ordered dict ``key -> tensor`` of every parameter and persistent buffer.
 
         Keys are dotted paths (``'encoder.0.weight'``) exactly as PyTorch names them. The tensors
-        are detached and share memory with the model (copy them to keep a snapshot).
+        are detached and share memory with the model (copy them to keep a snapshot). A lazy
+        layer's tensors before its first forward appear as themselves (``<UninitializedParameter>``).
         """
         out = OrderedDict() if destination is None else destination
         for key, t in self._state_entries(prefix):
-            out[key] = t if keep_vars else t.detach()
+            out[key] = t if keep_vars or is_lazy(t) else t.detach()
         return out
 
     def load_state_dict(self, state_dict, strict=True):
@@ -346,7 +592,8 @@ class Module:
 
         Every problem is collected first and reported in one error: missing keys, unexpected keys
         (both only when ``strict``) and shape mismatches (always). Unlike PyTorch, nothing is
-        copied when there is an error. Returns ``(missing_keys, unexpected_keys)``.
+        copied when there is an error. Returns ``(missing_keys, unexpected_keys)``. A lazy
+        layer's uninitialised tensors take the shapes of the values loaded into them (as PyTorch).
         """
         if not hasattr(state_dict, 'keys'):
             raise TypeError(f"load_state_dict: expected a dict of tensors, got {type(state_dict).__name__}")
@@ -355,11 +602,17 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         errors, pairs = [], []
         for key, target in own.items():
-            if key not in state_dict:
+            if key not in state_dict or is_lazy(state_dict[key]) and is_lazy(target):
+                continue
+            if is_lazy(state_dict[key]):
+                errors.append(f"{key} is uninitialized in the checkpoint (a lazy module's, saved before its first "
+                              f"forward) and can't be copied into an initialized one")
                 continue
             array = _as_array(state_dict[key])
             shape = tuple(array.shape)
-            if shape != tuple(target.shape):
+            if is_lazy(target):
+                pairs.append((target, array))
+            elif shape != tuple(target.shape):
                 errors.append(f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, "
                               f"the shape in current model is {tuple(target.shape)}.")
             else:
@@ -373,6 +626,8 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with no_grad():
             for target, array in pairs:
+                if is_lazy(target):
+                    target.materialize(array.shape)
                 array = backend.to_device(array, target.device)
                 target.copy_(as_tensor(array.astype(target.dtype, copy=False)))
         return IncompatibleKeys(missing, unexpected)

@@ -1,14 +1,16 @@
-"""Normalisation layers: ``LayerNorm``, ``BatchNorm1d``, ``BatchNorm2d``.
+"""Normalisation layers: ``LayerNorm``, ``GroupNorm``, ``BatchNorm1d``, ``BatchNorm2d``.
 
 Both rescale activations to mean 0 and variance 1, then apply a learned scale (``weight``) and
 shift (``bias``):  y = (x - mean) / √(var + eps) · weight + bias. They differ in *what* is averaged:
 
 - LayerNorm: over the features of each sample on its own (the last dims) — the same computation
   in training and evaluation; what Transformers use (article 001 §4.1, 层归一化).
+- GroupNorm: over each group of channels of each sample (and the positions): like LayerNorm,
+  independent of the batch; the choice of CNNs trained on small batches.
 - BatchNorm: over the batch (and the spatial positions), per channel. In training it uses the
   batch's statistics and keeps running averages of them; in evaluation it uses those averages.
 
-The computation is one graph node with its own backward (``ops.norm.Normalize``).
+The statistics are one graph node with its own backward (``ops.norm.Normalize``).
 """
 import numbers
 
@@ -57,6 +59,35 @@ class LayerNorm(Module):
                 f"bias={self.bias is not None}")
 
 
+class GroupNorm(Module):
+    """``GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, bias=True)``: the channels (dim 1)
+    are cut into ``num_groups`` groups, each normalised per sample; weight (ones) and, unless
+    ``bias=False``, bias (zeros) have one entry per channel when ``affine``.
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by num_groups={num_groups}")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        self.register_parameter('weight', Parameter(ones(num_channels, device=device, dtype=dtype)) if affine else None)
+        self.register_parameter('bias', Parameter(zeros(num_channels, device=device, dtype=dtype))
+                                if affine and bias else None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share; they differ only in the input shapes they accept.
 
@@ -98,10 +129,13 @@ class _BatchNorm(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def _check_input_dim(self, input):
         if input.ndim not in self._dims:
             raise ValueError(f"{type(self).__name__}: expected {' or '.join(f'{d}D' for d in self._dims)} input "
                              f"(got {input.ndim}D input of shape {tuple(input.shape)})")
+
+    def forward(self, input):
+        self._check_input_dim(input)
         if input.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels in dim 1, got input of "
                              f"shape {tuple(input.shape)}")
