@@ -186,10 +186,11 @@ class TransformerEncoder(Module):
     """A stack of ``num_layers`` copies of ``encoder_layer`` (``layers.0``, ``layers.1``, ...), then
     ``norm`` if given. Each copy is a deep copy, so the layers start equal and then train apart.
 
-    forward(src, mask=None, src_key_padding_mask=None, is_causal=None).
+    forward(src, mask=None, src_key_padding_mask=None, is_causal=None). ``enable_nested_tensor`` and
+    ``mask_check`` are accepted as PyTorch's are; minigrad has no nested tensors, so they change nothing.
     """
 
-    def __init__(self, encoder_layer, num_layers, norm=None):
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers

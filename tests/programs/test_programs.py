@@ -48,17 +48,14 @@ PROGRAMS = [
     "gpt_char",                    # nanoGPT: weight tying, AdamW param groups, top-k sampling
     "makemore_bn",                 # makemore: Generator, hand-written BatchNorm, p.data updates
     pytest.param("attention_d2l", marks=missing(
-        "nn.LazyLinear is missing (AttributeError), and d2l's sequence_mask does `X[~mask] = value` "
-        "on the result of X.reshape(-1, n), which raises RuntimeError 'setitem: in-place changes "
-        "are supported ... not on other views'", raises=(AttributeError, RuntimeError))),
+        "d2l's sequence_mask does `X[~mask] = value` on the result of X.reshape(-1, n), which raises "
+        "RuntimeError 'setitem: in-place changes are supported ... not on other views'", raises=RuntimeError)),
     "seq2seq_gru_attention",       # PyTorch tutorial: GRU encoder, Bahdanau attention decoder
     "vae",                         # pytorch/examples VAE: reparameterisation, BCE + KL
     "lstm_tagger",                 # PyTorch tutorial: LSTM part-of-speech tagger
     # the articles' sample models, corrected
     "article_transformer",         # 000: encoder layers with residuals and layer norm
-    pytest.param("article_sequence_classifier", marks=missing(
-        "nn.TransformerEncoder(..., enable_nested_tensor=False): minigrad's TransformerEncoder "
-        "does not accept the enable_nested_tensor keyword (TypeError)", raises=TypeError)),
+    "article_sequence_classifier", # 001: a miniature BERT-style sequence classifier
     "article_text_lstm",           # 002: the Keras Embedding-LSTM-Dense classifier in PyTorch
     "article_cnn",                 # 004: CNN with fc1 sized for 32x32 inputs
     "article_lstm",                # 004: stacked LSTM classifier, as written
