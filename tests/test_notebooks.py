@@ -92,6 +92,9 @@ def test_notebook_runs(path, monkeypatch):
     # the kernel inherits this process's environment: import minigrad from this checkout
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("MINIGRAD_FAST", "1")
+    # the chapters' matrices are small: BLAS threads only contend for the CI's two cores (10-100x slower)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT,
                                      resources={"metadata": {"path": str(path.parent)}})
