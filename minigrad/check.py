@@ -10,7 +10,10 @@ check passes. It never shows a traceback: a function that still raises
 ``NotImplementedError("exercise: ...")`` is reported as *not done yet*, an exception in the
 student's code by its message and line, and a wrong result by what is wrong: the shape, the dtype,
 or the first wrong entry (which output or which input's gradient, the index, the expected and the
-computed value), with a hint when the mistake has a pattern (a constant factor, all zeros).
+computed value), with a hint when the mistake has a pattern (a constant factor, a flipped sign, all
+zeros) or is a known one: each checker passes ``_compare`` what the common mistakes compute (the
+scores without 1/√d_k, softmax over the wrong axis, padding on one side only, one window short, the
+LSTM gates in the wrong order...) and says which one the student's result is.
 
 ``EXERCISES`` maps each exercise (its file name without the leading number) to its checker.
 """
@@ -690,7 +693,8 @@ def check_tanh_backward(module, seed=0):
         got = _result(report.get('tanh_backward')(y.copy(), grad.copy()), "tanh_backward's result", numpy.ndarray)
         _compare(got, grad * (1 - y ** 2), "dL/dx", rtol=1e-10, atol=1e-12,
                  mistakes=[(grad * (1 - y), "that is grad · (1 − y): the derivative of tanh is 1 − y², squared"),
-                           (grad * (1 - x ** 2), "that uses x: the derivative is 1 − y² with y = tanh(x), the output"),
+                           (grad * (1 - x ** 2), "that uses x: the derivative is 1 − y² with y = tanh(x), "
+                                                 "the output"),
                            (1 - y ** 2, "the upstream gradient dL/dy is missing: multiply by it (chain rule)")])
     with report.check("gradcheck: tanh_forward and tanh_backward as one Function (float64)"):
         _TanhFromStudent.student = report.module
@@ -845,7 +849,8 @@ def check_training_loop(module, seed=0):
         losses = report.get('train')(mine, loader, optimizer, 3)
         if not isinstance(losses, (list, tuple)) or len(losses) != len(ref_losses):
             got = len(losses) if isinstance(losses, (list, tuple)) else type(losses).__name__
-            raise _Wrong(f"train should return a list of {len(ref_losses)} losses (one per batch, as floats), got {got}")
+            raise _Wrong(f"train should return a list of {len(ref_losses)} losses (one per batch, as floats), "
+                         f"got {got}")
         if isinstance(losses[0], minigrad.Tensor):
             raise _Wrong("the losses are Tensors: append loss.item() (a float), or every graph stays in memory")
         for name, value in mine.state_dict().items():
@@ -1041,7 +1046,8 @@ def _pe(max_len, d, swap=False, exponent_i=False):
     i = numpy.arange(0, d, 2)
     angle = pos / 10000 ** ((i / 2 if exponent_i else i) / d)
     table = numpy.zeros((max_len, d))
-    table[:, 0::2], table[:, 1::2] = (numpy.cos(angle), numpy.sin(angle)) if swap else (numpy.sin(angle), numpy.cos(angle))
+    sin, cos = numpy.sin(angle), numpy.cos(angle)
+    table[:, 0::2], table[:, 1::2] = (cos, sin) if swap else (sin, cos)
     return table.astype('float32')
 
 

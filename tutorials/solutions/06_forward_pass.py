@@ -1,4 +1,5 @@
-"""Reference solution of tutorials/06_forward_pass.py (forward propagation: one neuron, then a two-layer network.).
+"""Reference solution of tutorials/06_forward_pass.py (forward propagation: one neuron, then a two-layer
+network).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

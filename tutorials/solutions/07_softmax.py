@@ -1,4 +1,4 @@
-"""Reference solution of tutorials/07_softmax.py (softmax and log-softmax that never overflow.).
+"""Reference solution of tutorials/07_softmax.py (softmax and log-softmax that never overflow).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

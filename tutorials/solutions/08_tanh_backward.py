@@ -1,4 +1,5 @@
-"""Reference solution of tutorials/08_tanh_backward.py (tanh forward and backward, and the chain rule through one neuron by hand.).
+"""Reference solution of tutorials/08_tanh_backward.py (tanh forward and backward, and the chain rule
+through one neuron by hand).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

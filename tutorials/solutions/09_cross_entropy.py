@@ -1,4 +1,4 @@
-"""Reference solution of tutorials/09_cross_entropy.py (the cross-entropy loss and its gradient, in NumPy.).
+"""Reference solution of tutorials/09_cross_entropy.py (the cross-entropy loss and its gradient, in NumPy).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

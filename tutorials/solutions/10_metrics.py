@@ -1,4 +1,4 @@
-"""Reference solution of tutorials/10_metrics.py (the confusion matrix, precision, recall and F1.).
+"""Reference solution of tutorials/10_metrics.py (the confusion matrix, precision, recall and F1).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

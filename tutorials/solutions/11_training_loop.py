@@ -1,4 +1,5 @@
-"""Reference solution of tutorials/11_training_loop.py (a training loop, and the accuracy of the trained model.).
+"""Reference solution of tutorials/11_training_loop.py (a training loop, and the accuracy of the trained
+model).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

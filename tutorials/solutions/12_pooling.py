@@ -1,4 +1,4 @@
-"""Reference solution of tutorials/12_pooling.py (max pooling and average pooling from strided slices.).
+"""Reference solution of tutorials/12_pooling.py (max pooling and average pooling from strided slices).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

@@ -1,4 +1,4 @@
-"""Reference solution of tutorials/13_lstm_step.py (one step of a recurrent cell: the plain RNN and the LSTM.).
+"""Reference solution of tutorials/13_lstm_step.py (one step of a recurrent cell: the plain RNN and the LSTM).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

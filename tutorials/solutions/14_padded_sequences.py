@@ -1,4 +1,5 @@
-"""Reference solution of tutorials/14_padded_sequences.py (a padded batch of sequences, and the last real step of each one.).
+"""Reference solution of tutorials/14_padded_sequences.py (a padded batch of sequences, and the last real
+step of each one).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

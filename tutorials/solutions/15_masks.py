@@ -1,4 +1,4 @@
-"""Reference solution of tutorials/15_masks.py (attention masks: causal and padding.).
+"""Reference solution of tutorials/15_masks.py (attention masks: causal and padding).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

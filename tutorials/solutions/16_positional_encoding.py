@@ -1,4 +1,4 @@
-"""Reference solution of tutorials/16_positional_encoding.py (the sinusoidal positional-encoding table.).
+"""Reference solution of tutorials/16_positional_encoding.py (the sinusoidal positional-encoding table).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """

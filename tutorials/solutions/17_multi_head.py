@@ -1,4 +1,5 @@
-"""Reference solution of tutorials/17_multi_head.py (multi-head attention: split the heads, attend, merge them.).
+"""Reference solution of tutorials/17_multi_head.py (multi-head attention: split the heads, attend, merge
+them).
 
 Try the exercise before reading this: the exercise file explains the task and the formulas.
 """
