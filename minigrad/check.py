@@ -10,7 +10,10 @@ check passes. It never shows a traceback: a function that still raises
 ``NotImplementedError("exercise: ...")`` is reported as *not done yet*, an exception in the
 student's code by its message and line, and a wrong result by what is wrong: the shape, the dtype,
 or the first wrong entry (which output or which input's gradient, the index, the expected and the
-computed value), with a hint when the mistake has a pattern (a constant factor, all zeros).
+computed value), with a hint when the mistake has a pattern (a constant factor, a flipped sign, all
+zeros) or is a known one: each checker passes ``_compare`` what the common mistakes compute (the
+scores without 1/√d_k, softmax over the wrong axis, padding on one side only, one window short, the
+LSTM gates in the wrong order...) and says which one the student's result is.
 
 ``EXERCISES`` maps each exercise (its file name without the leading number) to its checker.
 """
@@ -56,9 +59,11 @@ class _Report:
 
     @contextlib.contextmanager
     def check(self, description):
-        """One check: its body raises ``_Wrong`` for a wrong result; every exception is reported."""
+        """One check: its body raises ``_Wrong`` for a wrong result; every exception is reported
+        (NumPy's overflow warnings too are left to the report: an inf or NaN result says it)."""
         try:
-            yield
+            with numpy.errstate(all='ignore'):
+                yield
         except NotImplementedError as e:
             blank = self._student_frame(e)
             if blank is None:                  # raised by minigrad, not by a blank of the exercise
@@ -134,22 +139,43 @@ def _tensor_result(got, what):
     return got
 
 
-def _compare(got, expected, what, rtol=1e-5, atol=1e-6):
-    """Raise ``_Wrong`` naming the first difference between ``got`` and ``expected``."""
+def _compare(got, expected, what, rtol=1e-5, atol=1e-6, mistakes=()):
+    """Raise ``_Wrong`` naming the first difference between ``got`` and ``expected``.
+
+    ``mistakes`` are ``(result, hint)`` pairs: what a common mistake computes, and what to say
+    when the student's result is that one (e.g. the scores without the 1/√d_k)."""
     if got is None:
         raise _Wrong(f"{what} is None")
     g, e = _host(got), _host(expected)
+    hint = _recognise(g, mistakes, rtol, atol)
     if g.shape != e.shape:
-        raise _Wrong(f"{what} has shape {_shape(g.shape)}, expected {_shape(e.shape)}")
+        raise _Wrong(f"{what} has shape {_shape(g.shape)}, expected {_shape(e.shape)}{hint}")
     if g.dtype != e.dtype:
         hint = (": a NumPy float64 scalar or array widened it (use Python floats such as 0.5)"
                 if g.dtype == numpy.float64 and e.dtype == numpy.float32 else "")
         raise _Wrong(f"{what} has dtype {g.dtype}, expected {e.dtype}{hint}")
-    bad = ~numpy.isclose(g, e, rtol=rtol, atol=atol)
+    exact = e.dtype.kind in 'biu'                # masks, labels, counts: equal or wrong
+    bad = (g != e) if exact else ~numpy.isclose(g, e, rtol=rtol, atol=atol)
     if bad.any():
+        if exact:
+            idx = tuple(int(i) for i in numpy.argwhere(bad)[0])
+            raise _Wrong(f"{what} is wrong at index {idx}: expected {e[idx]}, got {g[idx]} "
+                         f"({int(bad.sum())} of {bad.size} entries differ){hint}")
         idx = tuple(int(i) for i in numpy.argwhere(bad)[0])
         raise _Wrong(f"{what} is wrong at index {idx}: expected {e[idx]:.6g}, got {g[idx]:.6g} "
-                     f"({int(bad.sum())} of {bad.size} entries differ){_pattern(g, e)}")
+                     f"({int(bad.sum())} of {bad.size} entries differ){hint or _pattern(g, e)}")
+
+
+def _recognise(got, mistakes, rtol, atol):
+    """'; hint' for the first common mistake whose result ``got`` is, else ''."""
+    for result, hint in mistakes:
+        m = _host(result)
+        if m.shape != got.shape:
+            continue
+        if (numpy.array_equal(got, m) if got.dtype.kind in 'biu'
+                else numpy.allclose(got, m, rtol=rtol, atol=atol, equal_nan=True)):
+            return f"; {hint}"
+    return ""
 
 
 def _pattern(got, expected):
@@ -165,7 +191,8 @@ def _pattern(got, expected):
         ratio = got[big] / expected[big]
         r = float(numpy.median(ratio))
         if numpy.allclose(ratio, r, rtol=1e-3) and abs(r) > 1e-6 and not math.isclose(r, 1.0, rel_tol=1e-3):
-            return f"; yours is {r:.4g} times the expected value everywhere"
+            flipped = " (a flipped sign?)" if math.isclose(r, -1.0, rel_tol=1e-3) else ""
+            return f"; yours is {r:.4g} times the expected value everywhere{flipped}"
     return ""
 
 
@@ -356,6 +383,15 @@ def _unfold_reference(x, kernel_size, stride):
     return win.transpose(0, 2, 3, 1, 4, 5).reshape(N, oh * ow, C * kernel_size[0] * kernel_size[1])
 
 
+def _conv_mistakes(x, w, b, stride, padding, expected):
+    """What padding on one side only, and one window too few per axis, give."""
+    mistakes = [(F.conv2d(F.pad(x, sides), w, b, stride=stride),
+                 f"padding on one side only: add {padding} zeros on BOTH sides of each spatial axis")
+                for sides in [(padding, 0, padding, 0), (0, padding, 0, padding)] if padding]
+    return mistakes + [(expected[:, :, :-1, :-1], "one window short on each axis: H_out = ⌊(H + 2p − k) / s⌋ + 1 "
+                                                  "(the last window starts at H + 2p − k, included)")]
+
+
 def _conv_call(report, x, w, b, stride, padding):
     return report.get('conv2d')(x, w, b, stride=stride, padding=padding)
 
@@ -370,7 +406,8 @@ def check_conv_by_hand(module, seed=0):
             cols = report.get('unfold')(data.tensor(x), kernel, stride)
             _compare(_tensor_result(cols, "the result of unfold"), _unfold_reference(x, kernel, stride),
                      "the result of unfold")
-    cases = [((2, 3, 6, 7), (4, 3, 3, 3), True, 1, 0), ((2, 2, 7, 6), (3, 2, 2, 3), False, 2, 1)]
+    cases = [((2, 3, 6, 7), (4, 3, 3, 3), True, 1, 0), ((2, 2, 7, 6), (3, 2, 2, 3), False, 2, 1),
+             ((1, 2, 5, 5), (2, 2, 3, 3), True, 1, 1)]
     for x_shape, w_shape, has_bias, stride, padding in cases:
         bias = "with bias" if has_bias else "no bias"
         with report.check(f"conv2d matches F.conv2d: input {_shape(x_shape)}, weight {_shape(w_shape)}, "
@@ -379,7 +416,8 @@ def check_conv_by_hand(module, seed=0):
             b = data.tensor(data.randn(w_shape[0])) if has_bias else None
             out = _conv_call(report, data.tensor(x), data.tensor(w), b, stride, padding)
             expected = F.conv2d(data.tensor(x), data.tensor(w), b, stride=stride, padding=padding)
-            _compare(_tensor_result(out, "the output"), expected, "the output", rtol=1e-4, atol=1e-5)
+            _compare(_tensor_result(out, "the output"), expected, "the output", rtol=1e-4, atol=1e-5,
+                     mistakes=_conv_mistakes(data.tensor(x), data.tensor(w), b, stride, padding, expected))
     with report.check("conv2d gradients of input, weight and bias match F.conv2d's (stride=2, padding=1)"):
         arrays = [data.randn(2, 3, 7, 6), data.randn(4, 3, 3, 2, scale=0.5), data.randn(4)]
         names = ["input", "weight", "bias"]
@@ -401,13 +439,13 @@ def check_conv_by_hand(module, seed=0):
 # ---------------------------------------------------------------------------------------------
 # 04: scaled dot-product attention
 # ---------------------------------------------------------------------------------------------
-def _attention_reference(q, k, v, attn_mask, is_causal):
+def _attention_reference(q, k, v, attn_mask, is_causal, scale=None):
     """minigrad's output and weights; the weights are attention applied to the identity matrix
     as values (row i of softmax(...) · I is row i of softmax(...))."""
     S = k.shape[-2]
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=scale)
     eye = minigrad.eye(S, dtype=q.dtype, device=q.device)
-    weights = F.scaled_dot_product_attention(q, k, eye, attn_mask=attn_mask, is_causal=is_causal)
+    weights = F.scaled_dot_product_attention(q, k, eye, attn_mask=attn_mask, is_causal=is_causal, scale=scale)
     return out, weights
 
 
@@ -415,6 +453,23 @@ def _attention_result(result):
     if not isinstance(result, tuple) or len(result) != 2:
         raise _Wrong(f"attention should return a pair (output, weights), got {type(result).__name__}")
     return (_tensor_result(result[0], "the output"), _tensor_result(result[1], "the attention weight matrix"))
+
+
+def _attention_mistakes(q, k, attn_mask, is_causal):
+    """The weights that two common mistakes give: no 1/√d_k, and softmax over the queries' axis."""
+    unscaled = _attention_reference(q, k, k, attn_mask, is_causal, scale=1.0)[1]
+    scores = _host(q) @ numpy.swapaxes(_host(k), -1, -2) / math.sqrt(q.shape[-1])
+    if attn_mask is not None:
+        m = _host(attn_mask)
+        scores = numpy.where(m, scores, -numpy.inf) if m.dtype == bool else scores + m
+    if is_causal:
+        L, S = scores.shape[-2:]
+        scores = numpy.where(numpy.tril(numpy.ones((L, S), dtype=bool)), scores, -numpy.inf)
+    with numpy.errstate(all='ignore'):
+        wrong_axis = _np_softmax(scores, axis=-2).astype('float32')
+    return [(unscaled, "the scores are not divided by √d_k: S = Q Kᵀ / √d_k"),
+            (wrong_axis, "softmax over the wrong axis: each query's weights over the KEYS (the last axis, "
+                         "dim=-1) sum to 1")]
 
 
 def _bool_mask(data, L, S):
@@ -444,7 +499,8 @@ def check_attention_by_hand(module, seed=0):
             m = None if mask is None else data.tensor(mask)
             out, weights = _attention_result(report.get('attention')(q, k, v, attn_mask=m, is_causal=causal))
             ref_out, ref_weights = _attention_reference(q, k, v, m, causal)
-            _compare(weights, ref_weights, "the attention weight matrix", rtol=1e-4, atol=1e-6)
+            _compare(weights, ref_weights, "the attention weight matrix", rtol=1e-4, atol=1e-6,
+                     mistakes=_attention_mistakes(q, k, m, causal))
             _compare(out, ref_out, "the output", rtol=1e-4, atol=1e-5)
     with report.check("gradients of query, key and value match F.scaled_dot_product_attention's (bool mask)"):
         arrays = [data.randn(2, 4, 8), data.randn(2, 6, 8), data.randn(2, 6, 8)]
@@ -510,6 +566,551 @@ def check_layer_norm(module, seed=0):
 
 
 # ---------------------------------------------------------------------------------------------
+# hints shared by several checkers
+# ---------------------------------------------------------------------------------------------
+def _np_softmax(x, axis=-1):
+    e = numpy.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _result(got, what, kind=minigrad.Tensor):
+    """``got`` if it is a ``kind`` (a Tensor, an ndarray...), else a _Wrong naming what it is."""
+    if not isinstance(got, kind):
+        raise _Wrong(f"{what} should be a {kind.__name__}, got {type(got).__name__}")
+    return got
+
+
+# ---------------------------------------------------------------------------------------------
+# 06: the forward pass of a neuron and of a two-layer network
+# ---------------------------------------------------------------------------------------------
+def check_forward_pass(module, seed=0):
+    """``neuron`` and ``forward`` against NumPy and ``nn.Sequential(Linear, Sigmoid, Linear)``."""
+    report = _Report(module, "forward propagation: one neuron, then a two-layer network")
+    data = _Data(seed)
+    sig = lambda z: 1 / (1 + numpy.exp(-z))                      # noqa: E731
+    with report.check("neuron: z = w . x + b and a = sigmoid(z) for one example"):
+        x, w, b = data.randn(5), data.randn(5), data.randn(1)[0]
+        result = report.get('neuron')(data.tensor(x), data.tensor(w), minigrad.tensor(b))
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise _Wrong(f"neuron should return the pair (z, a), got {type(result).__name__}")
+        z = numpy.float32(x @ w + b)
+        _compare(_tensor_result(result[0], "z"), numpy.asarray(z), "z",
+                 mistakes=[(numpy.asarray(x @ w, dtype='float32'), "the bias b is missing")])
+        _compare(_tensor_result(result[1], "a"), numpy.asarray(sig(z)), "a",
+                 mistakes=[(numpy.asarray(z), "a is z: apply the sigmoid"),
+                           (numpy.asarray(numpy.tanh(z)), "that is tanh(z), not sigmoid(z)")])
+    layers = minigrad.nn.Sequential(minigrad.nn.Linear(4, 6), minigrad.nn.Sigmoid(), minigrad.nn.Linear(6, 3))
+    params = [data.randn(6, 4), data.randn(6), data.randn(3, 6), data.randn(3)]
+    layers.load_state_dict(dict(zip(['0.weight', '0.bias', '2.weight', '2.bias'], params)))
+    x = data.randn(7, 4)
+    W1, b1, W2, b2 = params
+    mistakes = [((x @ W1.T + b1) @ W2.T + b2, "no activation between the layers: apply sigmoid to the hidden layer"),
+                (sig(sig(x @ W1.T + b1) @ W2.T + b2), "the output layer has no activation here, only the hidden one"),
+                (sig(x @ W1.T) @ W2.T, "the biases b1 and b2 are missing"),
+                (sig(x @ W1.T + b1) @ W2.T, "the bias b2 of the output layer is missing")]
+    with report.check("forward: a batch of 7 through Linear(4, 6) -> sigmoid -> Linear(6, 3)"):
+        out = report.get('forward')(data.tensor(x), *(data.tensor(p) for p in params))
+        _compare(_tensor_result(out, "the output"), layers(data.tensor(x)), "the output", rtol=1e-4, atol=1e-5,
+                 mistakes=[(m.astype('float32'), hint) for m, hint in mistakes])
+    with report.check("forward is built from Tensor operations: gradients reach W1, b1, W2 and b2"):
+        mine = [data.tensor(p, requires_grad=True) for p in params]
+        upstream = data.tensor(data.randn(7, 3))
+        grads = _grads_of(report.get('forward')(data.tensor(x), *mine), upstream, mine,
+                          ["W1", "b1", "W2", "b2"], "the output")
+        layers.zero_grad()
+        layers(data.tensor(x)).backward(upstream)
+        for g, (name, ref) in zip(grads, [("W1", layers[0].weight), ("b1", layers[0].bias),
+                                          ("W2", layers[2].weight), ("b2", layers[2].bias)]):
+            _compare(g, ref.grad, f"the gradient of {name}", rtol=1e-4, atol=1e-5)
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 07: softmax and log-softmax that do not overflow
+# ---------------------------------------------------------------------------------------------
+def check_softmax(module, seed=0):
+    """``softmax`` and ``log_softmax`` against ``F.softmax`` / ``F.log_softmax``: values, axes,
+    huge logits, gradients."""
+    report = _Report(module, "softmax and log-softmax, along any axis, without overflow")
+    data = _Data(seed)
+    for name, ref_fn in [('softmax', F.softmax), ('log_softmax', F.log_softmax)]:
+        cases = [("a (3, 5) input, dim=-1", data.randn(3, 5, scale=2.0), -1),
+                 ("a (4, 3, 5) input, dim=1", data.randn(4, 3, 5, scale=2.0), 1),
+                 ("logits near 1000 (float32), dim=-1", data.randn(2, 6) + numpy.float32(1000.0), -1)]
+        for title, x, dim in cases:
+            with report.check(f"{name} of {title}"):
+                got = _tensor_result(report.get(name)(data.tensor(x), dim), "the output")
+                other = 0 if dim != 0 else 1
+                wrong_axis = _np_softmax(x.astype('float64'), axis=other)
+                mistakes = [((wrong_axis if name == 'softmax' else numpy.log(wrong_axis)).astype('float32'),
+                             f"softmax over the wrong axis: normalise along dim={dim}")]
+                g = _host(got)
+                if numpy.isnan(g).any() or numpy.isinf(g).any():
+                    raise _Wrong("the output has NaN or infinite entries: exp overflowed. Subtract each "
+                                 "slice's maximum before exp (it cancels out) — the log-sum-exp trick")
+                _compare(got, ref_fn(data.tensor(x), dim=dim), "the output", rtol=1e-4, atol=1e-5,
+                         mistakes=mistakes)
+        with report.check(f"{name}: gradient of a (3, 5) input, dim=-1, matches F.{name}'s"):
+            x, upstream = data.randn(3, 5), data.tensor(data.randn(3, 5))
+            mine = data.tensor(x, requires_grad=True)
+            g, = _grads_of(report.get(name)(mine, -1), upstream, [mine], ["x"], "the output")
+            ref = data.tensor(x, requires_grad=True)
+            ref_fn(ref, dim=-1).backward(upstream)
+            _compare(g, ref.grad, "the gradient of x", rtol=1e-4, atol=1e-5)
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 08: tanh backward, and the chain rule through one neuron by hand
+# ---------------------------------------------------------------------------------------------
+class _TanhFromStudent(minigrad.autograd.Function):
+    """The student's ``tanh_forward`` / ``tanh_backward`` as a Function, for gradcheck."""
+    student = None
+
+    @staticmethod
+    def forward(ctx, x):
+        y = numpy.asarray(_TanhFromStudent.student.tanh_forward(x.data.copy()))
+        ctx.y = y
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return minigrad.tensor(numpy.asarray(_TanhFromStudent.student.tanh_backward(ctx.y, grad.data)))
+
+
+def check_tanh_backward(module, seed=0):
+    """``tanh_forward``, ``tanh_backward`` against NumPy and ``gradcheck``; ``neuron_gradients``
+    against autograd."""
+    report = _Report(module, "tanh forward and backward, and the chain rule through one neuron")
+    data = _Data(seed)
+    x = data.randn(4, 5, dtype='float64', scale=1.5)
+    with report.check("tanh_forward matches numpy.tanh on a (4, 5) array, including x = ±40"):
+        x_far = numpy.concatenate([x.ravel(), [40.0, -40.0]])
+        y = _result(report.get('tanh_forward')(x_far.copy()), "tanh_forward's result", numpy.ndarray)
+        _compare(y, numpy.tanh(x_far), "tanh(x)", rtol=1e-10, atol=1e-12)
+    with report.check("tanh_backward: dL/dx from y = tanh(x) and dL/dy"):
+        y, grad = numpy.tanh(x), data.randn(4, 5, dtype='float64')
+        got = _result(report.get('tanh_backward')(y.copy(), grad.copy()), "tanh_backward's result", numpy.ndarray)
+        _compare(got, grad * (1 - y ** 2), "dL/dx", rtol=1e-10, atol=1e-12,
+                 mistakes=[(grad * (1 - y), "that is grad · (1 − y): the derivative of tanh is 1 − y², squared"),
+                           (grad * (1 - x ** 2), "that uses x: the derivative is 1 − y² with y = tanh(x), "
+                                                 "the output"),
+                           (1 - y ** 2, "the upstream gradient dL/dy is missing: multiply by it (chain rule)")])
+    with report.check("gradcheck: tanh_forward and tanh_backward as one Function (float64)"):
+        _TanhFromStudent.student = report.module
+        _gradcheck(_TanhFromStudent.apply, (data.tensor(data.randn(3, 4, dtype='float64'), True),), ["x"])
+    with report.check("neuron_gradients: dL/dw and dL/db of L = (tanh(w . x + b) - t)^2 by hand"):
+        xs, ws, b, t = data.randn(3, dtype='float64'), data.randn(3, dtype='float64'), 0.3, 0.5
+        result = report.get('neuron_gradients')(xs.copy(), ws.copy(), b, t)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise _Wrong(f"neuron_gradients should return the pair (dL/dw, dL/db), got {type(result).__name__}")
+        w = minigrad.tensor(ws, requires_grad=True)
+        bt = minigrad.tensor(b, dtype=minigrad.float64, requires_grad=True)
+        ((((w * minigrad.tensor(xs)).sum() + bt).tanh() - t) ** 2).backward()
+        y = numpy.tanh(xs @ ws + b)
+        _compare(numpy.asarray(result[0], dtype='float64'), w.grad, "dL/dw", rtol=1e-8, atol=1e-10,
+                 mistakes=[(2 * (y - t) * xs, "the tanh factor (1 − y²) of the chain is missing")])
+        _compare(numpy.asarray(result[1], dtype='float64'), bt.grad, "dL/db", rtol=1e-8, atol=1e-10)
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 09: cross-entropy and its gradient
+# ---------------------------------------------------------------------------------------------
+def check_cross_entropy(module, seed=0):
+    """``cross_entropy`` and ``cross_entropy_grad`` (NumPy) against ``F.cross_entropy`` and autograd."""
+    report = _Report(module, "cross-entropy loss and its gradient with respect to the logits")
+    data = _Data(seed)
+    N, K = 6, 4
+    logits = data.randn(N, K, dtype='float64', scale=2.0)
+    target = data.rng.integers(0, K, N)
+    onehot = numpy.eye(K)[target]
+    ref = minigrad.tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(ref, minigrad.tensor(target))
+    loss.backward()
+    with report.check(f"cross_entropy of ({N}, {K}) logits matches F.cross_entropy (mean over the batch)"):
+        got = report.get('cross_entropy')(logits.copy(), target.copy())
+        wrong_axis = -numpy.log(_np_softmax(logits, axis=0)[numpy.arange(N), target]).mean()
+        _compare(numpy.asarray(got, dtype='float64'), loss, "the loss", rtol=1e-6,
+                 mistakes=[(numpy.asarray(wrong_axis), "softmax over the wrong axis: each ROW (one example) "
+                                                       "sums to 1, so normalise along axis=1"),
+                           (numpy.asarray(loss.item() * N), "that is the sum over the batch: take the mean"),
+                           (numpy.asarray(-loss.item()), "a flipped sign: the loss is MINUS the log-probability")])
+    with report.check("cross_entropy of logits near 1000 does not overflow"):
+        big = logits + 1000.0
+        got = numpy.asarray(report.get('cross_entropy')(big.copy(), target.copy()), dtype='float64')
+        if not numpy.isfinite(got).all():
+            raise _Wrong("the loss is NaN or infinite: exp(1000) overflows. Subtract each row's maximum "
+                         "before exp: log p_y = s_y − max − log Σ exp(s_j − max)")
+        _compare(got, loss, "the loss", rtol=1e-6)
+    with report.check("cross_entropy_grad: dL/dlogits = (softmax − one-hot) / N"):
+        got = _result(report.get('cross_entropy_grad')(logits.copy(), target.copy()),
+                      "cross_entropy_grad's result", numpy.ndarray)
+        p = _np_softmax(logits)
+        _compare(got, ref.grad, "dL/dlogits", rtol=1e-6, atol=1e-9,
+                 mistakes=[((_np_softmax(logits, axis=0) - onehot) / N, "softmax over the wrong axis: "
+                                                                       "normalise each row (axis=1)"),
+                           (p - onehot, "not divided by N: the loss is a mean over the batch"),
+                           ((onehot - p) / N, "a flipped sign: it is p − t, prediction minus truth")])
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 10: confusion matrix, precision, recall, F1
+# ---------------------------------------------------------------------------------------------
+def _confusion(y_true, y_pred, k):
+    c = numpy.zeros((k, k), dtype=numpy.int64)
+    numpy.add.at(c, (y_true, y_pred), 1)
+    return c
+
+
+def _prf(c):
+    tp = numpy.diag(c).astype('float64')
+    with numpy.errstate(all='ignore'):
+        p = numpy.where(c.sum(0) > 0, tp / c.sum(0), 0.0)
+        r = numpy.where(c.sum(1) > 0, tp / c.sum(1), 0.0)
+        f = numpy.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+    return p, r, f
+
+
+def check_metrics(module, seed=0):
+    """``confusion_matrix`` and ``precision_recall_f1`` against hand-computed references."""
+    report = _Report(module, "confusion matrix, precision, recall and F1 per class")
+    data = _Data(seed)
+    K = 4
+    y_true = data.rng.integers(0, K, 40)
+    y_pred = numpy.where(data.rng.random(40) < 0.6, y_true, data.rng.integers(0, K, 40))
+    c = _confusion(y_true, y_pred, K)
+    with report.check(f"confusion_matrix of 40 labels, {K} classes (rows: true class, columns: predicted)"):
+        got = _result(report.get('confusion_matrix')(y_true.copy(), y_pred.copy(), K), "the result", numpy.ndarray)
+        _compare(got.astype(numpy.int64), c, "the confusion matrix",
+                 mistakes=[(c.T, "transposed: rows are the TRUE class, columns the PREDICTED class")])
+    for title, matrix in [("a 4-class confusion matrix", c),
+                          ("a matrix where class 2 is never predicted (precision 0/0 -> 0)",
+                           numpy.array([[5, 1, 0], [2, 4, 0], [1, 3, 0]]))]:
+        with report.check(f"precision_recall_f1 of {title}"):
+            result = report.get('precision_recall_f1')(matrix.copy())
+            if not isinstance(result, tuple) or len(result) != 3:
+                raise _Wrong(f"precision_recall_f1 should return (precision, recall, f1), got {type(result).__name__}")
+            p, r, f = _prf(matrix)
+            got = [numpy.asarray(v, dtype='float64') for v in result]
+            for name, g in zip(["precision", "recall", "F1"], got):
+                if numpy.isnan(g).any():
+                    raise _Wrong(f"{name} has NaN entries: a class that is never predicted (or never present) "
+                                 f"gives 0/0; define that precision (recall) as 0")
+            _compare(got[0], p, "precision", mistakes=[(r, "that is the recall: precision divides by the "
+                                                           "column sum (everything PREDICTED as the class)")])
+            _compare(got[1], r, "recall", mistakes=[(p, "that is the precision: recall divides by the row "
+                                                        "sum (everything that TRULY is the class)")])
+            _compare(got[2], f, "F1", mistakes=[((p + r) / 2, "that is the arithmetic mean: F1 is the harmonic "
+                                                               "mean, 2pr / (p + r)")])
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 11: a training loop, and evaluation
+# ---------------------------------------------------------------------------------------------
+def _loop_setup(seed):
+    """A small classifier, its data loader (no shuffling: every run sees the same batches) and Adam."""
+    rng = numpy.random.default_rng(seed)
+    x = rng.standard_normal((96, 5)).astype('float32')
+    y = (x[:, 0] + x[:, 1] > 0).astype('int64') + (x[:, 2] > 1).astype('int64')
+    minigrad.manual_seed(seed)
+    model = minigrad.nn.Sequential(minigrad.nn.Linear(5, 16), minigrad.nn.ReLU(), minigrad.nn.Linear(16, 3))
+    data = minigrad.utils.data.TensorDataset(minigrad.tensor(x), minigrad.tensor(y))
+    loader = minigrad.utils.data.DataLoader(data, batch_size=16, shuffle=False)
+    return model, loader, minigrad.optim.Adam(model.parameters(), lr=0.01), x, y
+
+
+def _reference_train(model, loader, optimizer, epochs, zero_grad=True):
+    losses = []
+    for _ in range(epochs):
+        for xb, yb in loader:
+            loss = F.cross_entropy(model(xb), yb)
+            if zero_grad:
+                optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return losses
+
+
+def check_training_loop(module, seed=0):
+    """``train`` against the reference loop (same model, data and optimizer), ``evaluate`` against
+    the accuracy computed here."""
+    report = _Report(module, "a training loop: forward, loss, zero_grad, backward, step")
+    with report.check("train: 3 epochs of 6 batches give the reference losses and weights"):
+        model, loader, optimizer, _, _ = _loop_setup(seed)
+        ref_losses = _reference_train(model, loader, optimizer, 3)
+        ref_state = {k: v.clone() for k, v in model.state_dict().items()}
+        bad, loader, bad_opt, _, _ = _loop_setup(seed)
+        _reference_train(bad, loader, bad_opt, 3, zero_grad=False)
+        mine, loader, optimizer, _, _ = _loop_setup(seed)
+        losses = report.get('train')(mine, loader, optimizer, 3)
+        if not isinstance(losses, (list, tuple)) or len(losses) != len(ref_losses):
+            got = len(losses) if isinstance(losses, (list, tuple)) else type(losses).__name__
+            raise _Wrong(f"train should return a list of {len(ref_losses)} losses (one per batch, as floats), "
+                         f"got {got}")
+        if isinstance(losses[0], minigrad.Tensor):
+            raise _Wrong("the losses are Tensors: append loss.item() (a float), or every graph stays in memory")
+        for name, value in mine.state_dict().items():
+            _compare(value, ref_state[name], f"parameter {name} after training", rtol=1e-4, atol=1e-5,
+                     mistakes=[(bad.state_dict()[name], "the gradients accumulate from batch to batch: call "
+                                                        "optimizer.zero_grad() before loss.backward()")])
+        _compare(numpy.asarray(losses, dtype='float64'), numpy.asarray(ref_losses), "the list of losses", rtol=1e-4)
+    with report.check("evaluate: the accuracy (a float between 0 and 1) of a model on 96 examples"):
+        model, _, _, x, y = _loop_setup(seed)
+        with minigrad.no_grad():
+            expected = float((model(minigrad.tensor(x)).argmax(dim=1).numpy() == y).mean())
+        got = report.get('evaluate')(model, minigrad.tensor(x), minigrad.tensor(y))
+        if isinstance(got, minigrad.Tensor):
+            got = got.item()
+        if math.isclose(got, 100 * expected, rel_tol=1e-5):
+            raise _Wrong(f"got {got}: a percentage; return the fraction {expected:.4f}")
+        if math.isclose(got, expected * len(y), rel_tol=1e-5):
+            raise _Wrong(f"got {got}: the number of right answers; divide by the number of examples")
+        _compare(numpy.asarray(got, dtype='float64'), numpy.asarray(expected), "the accuracy")
+        if not model.training:
+            raise _Wrong("evaluate left the model in eval mode: call model.train() before returning")
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 12: max and average pooling
+# ---------------------------------------------------------------------------------------------
+def check_pooling(module, seed=0):
+    """``max_pool2d`` and ``avg_pool2d`` against ``F.max_pool2d`` / ``F.avg_pool2d``: values and gradients."""
+    report = _Report(module, "max and average pooling from strided slices")
+    data = _Data(seed)
+    for name, ref_fn in [('max_pool2d', F.max_pool2d), ('avg_pool2d', F.avg_pool2d)]:
+        other = F.avg_pool2d if name == 'max_pool2d' else F.max_pool2d
+        for shape, k, s in [((2, 3, 6, 6), 2, 2), ((1, 2, 7, 9), 3, 2)]:
+            with report.check(f"{name} of a {_shape(shape)} input, {k}x{k} windows, stride {s}"):
+                x = data.tensor(data.randn(*shape))
+                ref = ref_fn(x, k, s)
+                short = ref[:, :, :-1, :-1]
+                got = _tensor_result(report.get(name)(x, k, s), "the output")
+                _compare(got, ref, "the output", rtol=1e-5, atol=1e-6,
+                         mistakes=[(short, "one window short on each axis: the output size is "
+                                           "⌊(H − k) / s⌋ + 1 (the last window starts at H − k, included)"),
+                                   (other(x, k, s), f"that is {other.__name__}: swap max and mean")])
+        with report.check(f"{name}: gradient of a (2, 2, 7, 9) input (3x3 windows, stride 2) matches F.{name}'s"):
+            x = data.randn(2, 2, 7, 9)
+            ref = data.tensor(x, requires_grad=True)
+            out = ref_fn(ref, 3, 2)
+            upstream = data.tensor(data.randn(*out.shape))
+            out.backward(upstream)
+            mine = data.tensor(x, requires_grad=True)
+            g, = _grads_of(report.get(name)(mine, 3, 2), upstream, [mine], ["x"], "the output")
+            _compare(g, ref.grad, "the gradient of x", rtol=1e-5, atol=1e-6)
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 13: one step of an RNN and of an LSTM
+# ---------------------------------------------------------------------------------------------
+def check_lstm_step(module, seed=0):
+    """``rnn_step`` against ``nn.RNNCell``, ``lstm_step`` against ``nn.LSTMCell``: values and gradients."""
+    report = _Report(module, "one step of an RNN cell and of an LSTM cell")
+    data = _Data(seed)
+    B, I, H = 3, 4, 5
+    minigrad.manual_seed(seed)
+    rnn, lstm = minigrad.nn.RNNCell(I, H), minigrad.nn.LSTMCell(I, H)
+    x, h, c = (data.tensor(data.randn(B, n)) for n in (I, H, H))
+    with report.check(f"rnn_step matches nn.RNNCell({I}, {H}) on a batch of {B}"):
+        params = [rnn.weight_ih, rnn.weight_hh, rnn.bias_ih, rnn.bias_hh]
+        got = report.get('rnn_step')(x, h, *params)
+        with minigrad.no_grad():
+            pre = x @ rnn.weight_ih.T + rnn.bias_ih + h @ rnn.weight_hh.T + rnn.bias_hh
+        _compare(_tensor_result(got, "h_new"), rnn(x, h), "h_new", rtol=1e-5, atol=1e-6,
+                 mistakes=[(pre, "the tanh is missing: h_new = tanh(W x + b_ih + U h + b_hh)"),
+                           (pre.sigmoid(), "that is a sigmoid: the RNN uses tanh")])
+    params = [lstm.weight_ih, lstm.weight_hh, lstm.bias_ih, lstm.bias_hh]
+    with minigrad.no_grad():
+        pre = x @ lstm.weight_ih.T + lstm.bias_ih + h @ lstm.weight_hh.T + lstm.bias_hh
+        i, f, g, o = pre.chunk(4, dim=1)
+        swapped_c = f.sigmoid() * c + i.sigmoid() * o.tanh()             # gates read as i, f, o, g
+        swapped_h = g.sigmoid() * swapped_c.tanh()
+    with report.check(f"lstm_step matches nn.LSTMCell({I}, {H}): the new (h, c)"):
+        result = report.get('lstm_step')(x, (h, c), *params)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise _Wrong(f"lstm_step should return the pair (h_new, c_new), got {type(result).__name__}")
+        ref_h, ref_c = lstm(x, (h, c))
+        order = "the gates were read in the order i, f, o, g: PyTorch stacks them as i, f, g, o"
+        _compare(_tensor_result(result[1], "c_new"), ref_c, "c_new", rtol=1e-5, atol=1e-6,
+                 mistakes=[(swapped_c, order)])
+        _compare(_tensor_result(result[0], "h_new"), ref_h, "h_new", rtol=1e-5, atol=1e-6,
+                 mistakes=[(swapped_h, order), (ref_c.tanh(), "the output gate o is missing: h = o · tanh(c)")])
+    with report.check("lstm_step is built from Tensor operations: gradients of x, h and c match nn.LSTMCell's"):
+        arrays = [data.randn(B, I), data.randn(B, H), data.randn(B, H)]
+        mine = [data.tensor(a, requires_grad=True) for a in arrays]
+        ref = [data.tensor(a, requires_grad=True) for a in arrays]
+        up_h, up_c = data.tensor(data.randn(B, H)), data.tensor(data.randn(B, H))
+        rh, rc = lstm(ref[0], (ref[1], ref[2]))
+        (rh * up_h + rc * up_c).sum().backward()
+        result = report.get('lstm_step')(mine[0], (mine[1], mine[2]), *params)
+        total = (_tensor_result(result[0], "h_new") * up_h + _tensor_result(result[1], "c_new") * up_c).sum()
+        grads = _grads_of(total, minigrad.tensor(1.0), mine, ["x", "h", "c"], "h_new and c_new")
+        for gm, r, name in zip(grads, ref, ["x", "h", "c"]):
+            _compare(gm, r.grad, f"the gradient of {name}", rtol=1e-4, atol=1e-5)
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 14: a padded batch of sequences, and the last real step of each
+# ---------------------------------------------------------------------------------------------
+def check_padded_sequences(module, seed=0):
+    """``pad_batch`` against a hand-made batch, ``last_states`` against indexing by hand."""
+    report = _Report(module, "padding sequences of different lengths, and reading each one's last real step")
+    data = _Data(seed)
+    sequences = [[5, 3, 8], [7], [2, 9, 4, 6, 1], [3, 3]]
+    lengths = [len(s) for s in sequences]
+    with report.check("pad_batch of 4 sequences of lengths 3, 1, 5, 2 (pad id 0, padding at the end)"):
+        result = report.get('pad_batch')([list(s) for s in sequences])
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise _Wrong(f"pad_batch should return the pair (batch, lengths), got {type(result).__name__}")
+        expected = numpy.zeros((4, 5), dtype=numpy.int64)
+        left = numpy.zeros((4, 5), dtype=numpy.int64)
+        for n, s in enumerate(sequences):
+            expected[n, :len(s)] = s
+            left[n, 5 - len(s):] = s
+        batch = _tensor_result(result[0], "the batch")
+        if batch.dtype != minigrad.int64:
+            raise _Wrong(f"the batch has dtype {batch.dtype}: word ids are minigrad.int64 (what nn.Embedding reads)")
+        _compare(batch, expected, "the batch", mistakes=[(left, "the padding is at the start: put it at the end")])
+        _compare(_tensor_result(result[1], "the lengths"), numpy.asarray(lengths, dtype=numpy.int64), "the lengths")
+    with report.check("last_states picks output[n, length_n - 1] of a (4, 5, 3) output"):
+        output = data.randn(4, 5, 3)
+        got = report.get('last_states')(data.tensor(output), minigrad.tensor(lengths))
+        idx = numpy.asarray(lengths) - 1
+        _compare(_tensor_result(got, "the result"), output[numpy.arange(4), idx], "the result",
+                 mistakes=[(output[:, -1], "that is the last PADDED step for every sequence: use each "
+                                           "sequence's own length"),
+                           (output[numpy.arange(4), numpy.minimum(idx + 1, 4)],
+                            "off by one: the last real step of a sequence of length n is n − 1")])
+    with report.check("last_states keeps the graph: the gradient reaches only the picked steps"):
+        output = data.tensor(data.randn(4, 5, 3), requires_grad=True)
+        upstream = data.tensor(data.randn(4, 3))
+        g, = _grads_of(report.get('last_states')(output, minigrad.tensor(lengths)), upstream, [output],
+                       ["output"], "the result")
+        expected = numpy.zeros((4, 5, 3), dtype='float32')
+        expected[numpy.arange(4), numpy.asarray(lengths) - 1] = _host(upstream)
+        _compare(g, expected, "the gradient of output")
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 15: causal and padding masks
+# ---------------------------------------------------------------------------------------------
+def check_masks(module, seed=0):
+    """``causal_mask`` and ``padding_mask`` against hand-made bool masks; used in attention."""
+    report = _Report(module, "attention masks: causal (no peeking ahead) and padding")
+    data = _Data(seed)
+    L = 5
+    causal = numpy.tril(numpy.ones((L, L), dtype=bool))
+    with report.check(f"causal_mask({L}): True where query i may attend to key j (j <= i)"):
+        got = _tensor_result(report.get('causal_mask')(L), "the mask")
+        if got.dtype != minigrad.bool:
+            raise _Wrong(f"the mask has dtype {got.dtype}: make it a bool tensor (a comparison gives one)")
+        _compare(got, causal, "the mask",
+                 mistakes=[(~causal, "inverted: True must mean MAY attend (as in F.scaled_dot_product_attention)"),
+                           (numpy.tril(causal, -1), "the diagonal is False: a position may attend to itself"),
+                           (causal.T, "transposed: row i (a query) may see the columns j <= i (keys)")])
+    lengths = [4, 2, 1]
+    expected = (numpy.arange(L)[None, :] < numpy.asarray(lengths)[:, None])[:, None, :]
+    with report.check(f"padding_mask(lengths=[4, 2, 1], {L}): shape (3, 1, {L}), True on real keys"):
+        got = _tensor_result(report.get('padding_mask')(minigrad.tensor(lengths), L), "the mask")
+        if got.dtype != minigrad.bool:
+            raise _Wrong(f"the mask has dtype {got.dtype}: make it a bool tensor (a comparison gives one)")
+        _compare(got, expected, "the mask",
+                 mistakes=[(~expected, "inverted: True must mean a real key (may attend), False padding"),
+                           (expected[:, 0], "missing the query axis: unsqueeze(1) so it broadcasts to (N, L, S)"),
+                           ((numpy.arange(L)[None, :] <= numpy.asarray(lengths)[:, None])[:, None, :],
+                            "off by one: a sequence of length n has real keys 0 .. n − 1")])
+    with report.check("both masks together in F.scaled_dot_product_attention give zero weight where forbidden"):
+        q, k = data.tensor(data.randn(3, L, 4)), data.tensor(data.randn(3, L, 4))
+        mask = report.get('causal_mask')(L) & report.get('padding_mask')(minigrad.tensor(lengths), L)
+        eye = minigrad.eye(L)
+        weights = F.scaled_dot_product_attention(q, k, eye, attn_mask=mask)
+        allowed = causal[None] & expected
+        if numpy.abs(_host(weights)[~numpy.broadcast_to(allowed, (3, L, L))]).max() > 0:
+            raise _Wrong("some forbidden (future or padding) key got a weight")
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 16: the sinusoidal positional-encoding table
+# ---------------------------------------------------------------------------------------------
+def _pe(max_len, d, swap=False, exponent_i=False):
+    pos = numpy.arange(max_len)[:, None]
+    i = numpy.arange(0, d, 2)
+    angle = pos / 10000 ** ((i / 2 if exponent_i else i) / d)
+    table = numpy.zeros((max_len, d))
+    sin, cos = numpy.sin(angle), numpy.cos(angle)
+    table[:, 0::2], table[:, 1::2] = (cos, sin) if swap else (sin, cos)
+    return table.astype('float32')
+
+
+def check_positional_encoding(module, seed=0):
+    """``positional_encoding`` against ``nn.PositionalEncoding``'s table; ``add_positions`` against its forward."""
+    report = _Report(module, "the sinusoidal positional-encoding table")
+    data = _Data(seed)
+    for max_len, d in [(50, 16), (20, 6)]:
+        with report.check(f"positional_encoding({max_len}, {d}) matches nn.PositionalEncoding({d}).pe"):
+            got = _tensor_result(report.get('positional_encoding')(max_len, d), "the table")
+            _compare(got, minigrad.nn.PositionalEncoding(d, max_len=max_len).pe, "the table", rtol=1e-4, atol=1e-5,
+                     mistakes=[(_pe(max_len, d, swap=True), "sin and cos swapped: even columns 2i are sin, odd cos"),
+                               (_pe(max_len, d, exponent_i=True), "the exponent is 2i/d_model, where 2i is the even "
+                                                                  "column index (0, 2, 4...), not i/d_model")])
+    with report.check("add_positions adds the first L rows of the table to a (2, L, d) batch"):
+        x = data.randn(2, 7, 16)
+        table = _pe(50, 16)
+        got = report.get('add_positions')(data.tensor(x), minigrad.tensor(table))
+        _compare(_tensor_result(got, "the result"), minigrad.nn.PositionalEncoding(16, max_len=50)(data.tensor(x)),
+                 "the result", rtol=1e-5, atol=1e-5)
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
+# 17: multi-head attention by splitting and merging heads
+# ---------------------------------------------------------------------------------------------
+def check_multi_head(module, seed=0):
+    """``split_heads``, ``merge_heads`` against reshapes done here; ``multi_head_attention`` against
+    ``nn.MultiheadAttention``."""
+    report = _Report(module, "multi-head attention: split the heads, attend, merge them")
+    data = _Data(seed)
+    N, L, E, h = 2, 5, 12, 3
+    x = data.randn(N, L, E)
+    heads = x.reshape(N, L, h, E // h).transpose(0, 2, 1, 3)
+    with report.check(f"split_heads of a ({N}, {L}, {E}) tensor into {h} heads: ({N}, {h}, {L}, {E // h})"):
+        got = _tensor_result(report.get('split_heads')(data.tensor(x), h), "the result")
+        _compare(got, heads, "the result",
+                 mistakes=[(x.reshape(N, h, L, E // h), "reshaped straight to (N, h, L, E/h): that mixes positions "
+                                                        "into heads. Reshape to (N, L, h, E/h), then transpose(1, 2)")])
+    with report.check(f"merge_heads of a ({N}, {h}, {L}, {E // h}) tensor back to ({N}, {L}, {E})"):
+        got = _tensor_result(report.get('merge_heads')(data.tensor(heads.copy())), "the result")
+        _compare(got, x, "the result",
+                 mistakes=[(heads.reshape(N, L, E), "reshaped without moving the head axis back: "
+                                                    "transpose(1, 2) first, then reshape to (N, L, E)")])
+    minigrad.manual_seed(seed)
+    mha = minigrad.nn.MultiheadAttention(E, h, batch_first=True)
+    with report.check(f"multi_head_attention matches nn.MultiheadAttention({E}, {h}) (self-attention)"):
+        xt = data.tensor(x)
+        with minigrad.no_grad():
+            ref, _ = mha(xt, xt, xt)
+            q, k, v = F.linear(xt, mha.in_proj_weight, mha.in_proj_bias).chunk(3, dim=-1)
+            unscaled = F.scaled_dot_product_attention(*(t.reshape(N, L, h, E // h).transpose(1, 2) for t in (q, k, v)),
+                                                      scale=1.0)
+            unscaled = mha.out_proj(unscaled.transpose(1, 2).reshape(N, L, E))
+            one_head = mha.out_proj(F.scaled_dot_product_attention(q, k, v))
+            got = report.get('multi_head_attention')(xt, mha)
+        _compare(_tensor_result(got, "the output"), ref, "the output", rtol=1e-4, atol=1e-5,
+                 mistakes=[(unscaled, "the scores are not divided by √d_k (d_k = E / h per head)"),
+                           (one_head, "that is ONE head of size E: split q, k, v into h heads first")])
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
 # finding and running the checker of an exercise file
 # ---------------------------------------------------------------------------------------------
 EXERCISES = {
@@ -518,6 +1119,18 @@ EXERCISES = {
     'conv_by_hand': check_conv_by_hand,
     'attention_by_hand': check_attention_by_hand,
     'layer_norm': check_layer_norm,
+    'forward_pass': check_forward_pass,
+    'softmax': check_softmax,
+    'tanh_backward': check_tanh_backward,
+    'cross_entropy': check_cross_entropy,
+    'metrics': check_metrics,
+    'training_loop': check_training_loop,
+    'pooling': check_pooling,
+    'lstm_step': check_lstm_step,
+    'padded_sequences': check_padded_sequences,
+    'masks': check_masks,
+    'positional_encoding': check_positional_encoding,
+    'multi_head': check_multi_head,
 }
 
 

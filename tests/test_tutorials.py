@@ -36,7 +36,7 @@ def run_check(module, capsys):
 # the set of exercises
 # ---------------------------------------------------------------------------------------------
 def test_every_exercise_has_a_solution_a_checker_and_a_readme_entry():
-    assert len(EXERCISES) == 5
+    assert len(EXERCISES) >= 17
     assert sorted(p.name for p in (TUTORIALS / "solutions").glob("[0-9]*.py")) == EXERCISES
     assert sorted(checks.exercise_name(n) for n in EXERCISES) == sorted(checks.EXERCISES)
     readme = (TUTORIALS / "README.md").read_text(encoding="utf-8")
@@ -63,13 +63,32 @@ def test_reference_solution_passes(name, capsys):
     assert "checks passed. Well done!" in out and "FAIL" not in out and "TODO" not in out
 
 
-@pytest.mark.parametrize("name, blanks", [
+BLANKS = [
     ("01_custom_function.py", ["Swish.forward"]),
     ("02_gradient_descent.py", ["sgd_step", "sgd_momentum_step"]),
     ("03_conv_by_hand.py", ["unfold", "conv2d"]),
     ("04_attention_by_hand.py", ["attention"]),
     ("05_layer_norm.py", ["LayerNormFunction.forward"]),
-])
+    ("06_forward_pass.py", ["neuron", "forward"]),
+    ("07_softmax.py", ["softmax", "log_softmax"]),
+    ("08_tanh_backward.py", ["tanh_forward", "tanh_backward", "neuron_gradients"]),
+    ("09_cross_entropy.py", ["cross_entropy", "cross_entropy_grad"]),
+    ("10_metrics.py", ["confusion_matrix", "precision_recall_f1"]),
+    ("11_training_loop.py", ["train", "evaluate"]),
+    ("12_pooling.py", ["max_pool2d", "avg_pool2d"]),
+    ("13_lstm_step.py", ["rnn_step", "lstm_step"]),
+    ("14_padded_sequences.py", ["pad_batch", "last_states"]),
+    ("15_masks.py", ["causal_mask", "padding_mask"]),
+    ("16_positional_encoding.py", ["positional_encoding", "add_positions"]),
+    ("17_multi_head.py", ["split_heads", "merge_heads", "multi_head_attention"]),
+]
+
+
+def test_every_exercise_is_listed_with_its_blanks():
+    assert sorted(name for name, _ in BLANKS) == EXERCISES
+
+
+@pytest.mark.parametrize("name, blanks", BLANKS)
 def test_untouched_exercise_is_not_done_yet(name, blanks, capsys):
     ok = checks.check(TUTORIALS / name)
     out = capsys.readouterr().out
@@ -164,6 +183,140 @@ def attention_mask_inverted(original):
     return attention
 
 
+def attention_softmax_over_queries(original):
+    def attention(q, k, v, attn_mask=None, is_causal=False):
+        weights = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).softmax(dim=-2)
+        return weights @ v, weights
+    return attention
+
+
+def conv_padding_one_side(original):
+    def conv2d(input, weight, bias=None, stride=1, padding=0):
+        padded = minigrad.nn.functional.pad(input, (padding, 0, padding, 0))
+        return original(padded, weight, bias, stride, 0)
+    return conv2d
+
+
+def conv_one_window_short(original):
+    return lambda *args, **kw: original(*args, **kw)[:, :, :-1, :-1]
+
+
+def forward_without_activation(original):
+    return lambda x, W1, b1, W2, b2: (x @ W1.T + b1) @ W2.T + b2
+
+
+def neuron_without_bias(original):
+    def neuron(x, w, b):
+        z = (w * x).sum()
+        return z, z.sigmoid()
+    return neuron
+
+
+def softmax_over_axis_0(original):
+    return lambda x, dim: original(x, 0 if dim != 0 else 1)
+
+
+def softmax_unshifted(original):
+    def softmax(x, dim):
+        e = x.exp()
+        return e / e.sum(dim=dim, keepdim=True)
+    return softmax
+
+
+def tanh_backward_flipped(original):
+    return lambda y, grad: -original(y, grad)
+
+
+def tanh_backward_unsquared(original):
+    return lambda y, grad: grad * (1 - y)
+
+
+def cross_entropy_summed(original):
+    return lambda logits, target: original(logits, target) * len(target)
+
+
+def cross_entropy_wrong_axis(original):
+    def cross_entropy(logits, target):
+        e = numpy.exp(logits - logits.max(axis=0, keepdims=True))
+        p = e / e.sum(axis=0, keepdims=True)
+        return float(-numpy.log(p[numpy.arange(len(target)), target]).mean())
+    return cross_entropy
+
+
+def cross_entropy_grad_flipped(original):
+    return lambda logits, target: -original(logits, target)
+
+
+def confusion_transposed(original):
+    return lambda y_true, y_pred, k: original(y_true, y_pred, k).T
+
+
+def precision_recall_swapped(original):
+    def prf(confusion):
+        p, r, f = original(confusion)
+        return r, p, f
+    return prf
+
+
+def precision_with_nan(original):
+    def prf(confusion):
+        tp = numpy.diag(confusion).astype(float)
+        with numpy.errstate(all="ignore"):
+            p, r = tp / confusion.sum(axis=0), tp / confusion.sum(axis=1)
+            return p, r, 2 * p * r / (p + r)
+    return prf
+
+
+def train_without_zero_grad(original):
+    def train(model, loader, optimizer, epochs):
+        optimizer.zero_grad = lambda: None
+        return original(model, loader, optimizer, epochs)
+    return train
+
+
+def evaluate_in_percent(original):
+    return lambda model, x, y: 100 * original(model, x, y)
+
+
+def pool_one_window_short(original):
+    return lambda x, k, s: original(x, k, s)[:, :, :-1, :-1]
+
+
+def lstm_gates_ifog(original):
+    def lstm_step(x, state, W_ih, W_hh, b_ih, b_hh):
+        h, c = state
+        i, f, o, g = (x @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=1)
+        c_new = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c_new.tanh(), c_new
+    return lstm_step
+
+
+def last_padded_step(original):
+    return lambda output, lengths: output[:, -1]
+
+
+def causal_mask_inverted(original):
+    return lambda L: ~original(L)
+
+
+def causal_mask_without_diagonal(original):
+    def causal_mask(L):
+        idx = minigrad.arange(L)
+        return idx[None, :] < idx[:, None]
+    return causal_mask
+
+
+def pe_sin_cos_swapped(original):
+    def positional_encoding(max_len, d_model):
+        table = original(max_len, d_model)
+        return minigrad.stack([table[:, 1::2], table[:, 0::2]], dim=-1).reshape(max_len, d_model)
+    return positional_encoding
+
+
+def split_heads_without_transpose(original):
+    return lambda x, h: x.reshape(x.shape[0], h, x.shape[1], x.shape[2] // h)
+
+
 def layer_norm_one_pass_variance(original):
     def forward(ctx, x, weight, bias, eps):
         d = x.data
@@ -232,6 +385,42 @@ WRONG = [
      ["should return a pair (output, weights), got Tensor"]),
     ("04_attention_by_hand.py", None, "attention", attention_mask_inverted,
      ["ok    self-attention, no mask", "FAIL  bool mask (True = may attend)", "ok    is_causal=True"]),
+    ("04_attention_by_hand.py", None, "attention", attention_unscaled,
+     ["the scores are not divided by √d_k"]),
+    ("04_attention_by_hand.py", None, "attention", attention_softmax_over_queries,
+     ["softmax over the wrong axis"]),
+    ("03_conv_by_hand.py", None, "conv2d", conv_padding_one_side,
+     ["ok    conv2d matches F.conv2d: input (2, 3, 6, 7)", "padding on one side only"]),
+    ("03_conv_by_hand.py", None, "conv2d", conv_one_window_short,
+     ["one window short on each axis"]),
+    ("06_forward_pass.py", None, "forward", forward_without_activation,
+     ["FAIL  forward: a batch of 7", "no activation between the layers"]),
+    ("06_forward_pass.py", None, "neuron", neuron_without_bias, ["FAIL  neuron", "the bias b is missing"]),
+    ("07_softmax.py", None, "softmax", softmax_over_axis_0, ["softmax over the wrong axis: normalise along dim=-1"]),
+    ("07_softmax.py", None, "softmax", softmax_unshifted,
+     ["ok    softmax of a (3, 5) input", "FAIL  softmax of logits near 1000", "exp overflowed"]),
+    ("08_tanh_backward.py", None, "tanh_backward", tanh_backward_flipped,
+     ["-1 times the expected value everywhere (a flipped sign?)", "FAIL  gradcheck"]),
+    ("08_tanh_backward.py", None, "tanh_backward", tanh_backward_unsquared, ["1 − y²"]),
+    ("09_cross_entropy.py", None, "cross_entropy", cross_entropy_summed, ["the sum over the batch: take the mean"]),
+    ("09_cross_entropy.py", None, "cross_entropy", cross_entropy_wrong_axis, ["softmax over the wrong axis"]),
+    ("09_cross_entropy.py", None, "cross_entropy_grad", cross_entropy_grad_flipped,
+     ["a flipped sign: it is p − t"]),
+    ("10_metrics.py", None, "confusion_matrix", confusion_transposed, ["transposed: rows are the TRUE class"]),
+    ("10_metrics.py", None, "precision_recall_f1", precision_recall_swapped, ["that is the recall"]),
+    ("10_metrics.py", None, "precision_recall_f1", precision_with_nan,
+     ["ok    precision_recall_f1 of a 4-class", "precision has NaN entries"]),
+    ("11_training_loop.py", None, "train", train_without_zero_grad, ["call optimizer.zero_grad()"]),
+    ("11_training_loop.py", None, "evaluate", evaluate_in_percent, ["a percentage"]),
+    ("12_pooling.py", None, "max_pool2d", pool_one_window_short,
+     ["the output has shape (2, 3, 2, 2), expected (2, 3, 3, 3); one window short"]),
+    ("13_lstm_step.py", None, "lstm_step", lstm_gates_ifog, ["PyTorch stacks them as i, f, g, o"]),
+    ("14_padded_sequences.py", None, "last_states", last_padded_step, ["the last PADDED step"]),
+    ("15_masks.py", None, "causal_mask", causal_mask_inverted, ["inverted: True must mean MAY attend"]),
+    ("15_masks.py", None, "causal_mask", causal_mask_without_diagonal, ["a position may attend to itself"]),
+    ("16_positional_encoding.py", None, "positional_encoding", pe_sin_cos_swapped, ["sin and cos swapped"]),
+    ("17_multi_head.py", None, "split_heads", split_heads_without_transpose,
+     ["Reshape to (N, L, h, E/h), then transpose(1, 2)"]),
     ("05_layer_norm.py", "LayerNormFunction", "forward", layer_norm_one_pass_variance,
      ["ok    forward matches nn.LayerNorm(10)", "FAIL  forward stays accurate for inputs with a large mean"]),
     ("05_layer_norm.py", "LayerNormFunction", "backward", layer_norm_backward_without_the_mean_terms,
@@ -298,7 +487,7 @@ def test_a_file_with_no_checker_lists_the_exercises(tmp_path, capsys):
 
 def test_command_line_check(capsys):
     assert main(["check", str(TUTORIALS / "solutions" / "03_conv_by_hand.py")]) == 0
-    assert "All 6 checks passed" in capsys.readouterr().out
+    assert "All 7 checks passed" in capsys.readouterr().out
     assert main(["check", str(TUTORIALS / "03_conv_by_hand.py")]) == 1
     assert "not done yet: fill in unfold" in capsys.readouterr().out
     assert main(["check", str(TUTORIALS / "missing" / "01_custom_function.py")]) == 1

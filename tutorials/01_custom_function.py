@@ -1,7 +1,7 @@
 """Exercise 1 — teach autograd a new operation: Swish, forward and backward by hand.
 
-Follows chapter 1 (notebooks/01_neural_networks_and_backprop.ipynb, §5 backpropagation and
-gradcheck) and article 002 §3.4–3.5 (反向传播; the sigmoid f(x) = 1 / (1 + e^-x)).
+Follows chapter 2 (notebooks/02_backpropagation.ipynb, §5 gradcheck and custom
+Functions) and article 002 §3.4–3.5 (反向传播; the sigmoid f(x) = 1 / (1 + e^-x)).
 
 Every operation in minigrad is a ``minigrad.autograd.Function``: ``forward`` computes the output,
 ``backward`` receives g = dL/dy, the gradient of the loss with respect to the output, and returns

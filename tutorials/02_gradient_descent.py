@@ -1,6 +1,6 @@
 """Exercise 2 — gradient descent by hand: a plain step, then a step with momentum.
 
-Follows chapter 1 (notebooks/01_neural_networks_and_backprop.ipynb, §6 gradient descent) and
+Follows chapter 3 (notebooks/03_losses_and_gradient_descent.ipynb, §3 and §6) and
 article 002 §3.5 (梯度下降: w_new = w_old − α · ∂L/∂w).
 
 An optimizer never sees the model, only arrays: each parameter and the gradient that

@@ -1,6 +1,6 @@
 """Exercise 3 — a 2-d convolution by hand: cut the image into windows, then one matrix product.
 
-Follows chapter 2 (notebooks/02_cnn_rnn_attention.ipynb, §2 convolution) and article 004 §3.1
+Follows chapter 5 (notebooks/05_convolutional_networks.ipynb, §1–2 convolution) and article 004 §3.1
 (卷积). The article's formula y(x,y) = Σ_u Σ_v x(u,v) w(u,v) + b forgets the shift; written out in
 full, with C input channels, stride s and the input zero-padded by p on every side, a convolution is
 

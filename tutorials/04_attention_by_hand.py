@@ -1,6 +1,6 @@
 """Exercise 4 — scaled dot-product attention by hand, with masks.
 
-Follows chapter 3 (notebooks/03_transformer.ipynb, §3 scaled dot-product attention), article 000
+Follows chapter 7 (notebooks/07_attention.ipynb, §1–4: scores, √d_k, masks), article 000
 §3.3 and article 003 §3.2.1 (自注意力机制), which build it step by step:
 
     S = Q Kᵀ / √d_k          scores: how well each query matches each key     (..., L, S)
