@@ -18,7 +18,9 @@ layers (``nn.LSTM``, ``nn.TransformerEncoderLayer``) and the small digits CNN.
 
 Each round times every implementation back to back, so the ratios minigrad/numpy and
 minigrad/torch compare runs made under the same machine load; the table gives each round's
-ratio and their median. The peak memory is what ``tracemalloc`` sees NumPy allocate during
+ratio and their median. On the CPU the clock is the process's CPU time (``time.process_time``):
+all three run on one thread, and on a shared machine CPU time is far steadier than wall time,
+which counts the time other processes hold the core. The peak memory is what ``tracemalloc`` sees NumPy allocate during
 one step (PyTorch's allocator is invisible to it).
 
     python benchmarks/train_steps.py                  # every workload, 5 rounds
@@ -541,19 +543,19 @@ def verify(name, w, model, params):
     model.zero_grad()
 
 
-def time_per_step(step, n, sync=None):
-    start = time.perf_counter()
+def time_per_step(step, n, sync=None, clock=time.perf_counter):
+    start = clock()
     for _ in range(n):
         step()
     if sync:
         sync()
-    return (time.perf_counter() - start) / n
+    return (clock() - start) / n
 
 
-def calibrate(step, min_time, sync=None):
+def calibrate(step, min_time, sync=None, clock=time.perf_counter):
     """Warm up, then the number of steps that take about ``min_time`` seconds."""
     step()
-    t = time_per_step(step, 2, sync)
+    t = time_per_step(step, 2, sync, clock)
     return max(3, int(min_time / t))
 
 
@@ -581,18 +583,19 @@ def run(names, rounds, min_time, device):
                  'numpy': numpy_step(w['numpy'], params, x, y)}
         if torch is not None:
             steps['torch'] = torch_step(torch_twin(name, state), w['loss'], torch.from_numpy(x), torch.from_numpy(y))
-        sync = {}                   # GPU work is queued: wait for it before reading the clock
+        sync = {}                   # GPU work is queued: wait for it before reading the (wall) clock
         if device == 'cuda':
             gpu_model = w['model']().to('cuda')
             gpu_model.load_state_dict(state)
             steps['minigrad-cuda'] = minigrad_step(gpu_model, w['loss'], minigrad.tensor(x, device='cuda'),
                                                    minigrad.tensor(y, device='cuda'))
             sync['minigrad-cuda'] = minigrad.cuda.synchronize
-        counts = {k: calibrate(s, min_time, sync.get(k)) for k, s in steps.items()}
+        clock = {k: time.perf_counter if k in sync else time.process_time for k in steps}
+        counts = {k: calibrate(s, min_time, sync.get(k), clock[k]) for k, s in steps.items()}
         times = {k: [] for k in steps}
         for _ in range(rounds):
             for k, s in steps.items():
-                times[k].append(time_per_step(s, counts[k], sync.get(k)))
+                times[k].append(time_per_step(s, counts[k], sync.get(k), clock[k]))
         row = {'name': name, 'title': w['title'], 'times': times,
                'peak_minigrad': peak_bytes(steps['minigrad']), 'peak_numpy': peak_bytes(steps['numpy'])}
         rows.append(row)
@@ -608,7 +611,7 @@ def report(rows, rounds):
         r = [x / y for x, y in zip(a, b)]
         return f"{statistics.median(r):5.2f}x  (" + " ".join(f"{v:.2f}" for v in r) + ")"
 
-    print(f"\nms per training step (median of {rounds} rounds; one BLAS thread); "
+    print(f"\nCPU ms per training step (median of {rounds} rounds; one BLAS thread); "
           f"ratios are per round, median first\n")
     has_torch = any('torch' in r['times'] for r in rows)
     has_cuda = any('minigrad-cuda' in r['times'] for r in rows)

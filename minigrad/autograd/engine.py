@@ -100,7 +100,7 @@ def _add(pending, fn, slot, g):
 
 def _call_backward(fn, grads):
     """Run ``fn``'s backward on its output gradients; one gradient (or None) per forward input."""
-    if grads.count(None) == len(grads):            # nothing reached this node: nothing to send on
+    if all(g is None for g in grads):              # nothing reached this node: nothing to send on
         return (None,) * len(fn.next_edges)
     if fn._n_out > 1:                               # an unused output of a multi-output op: zeros
         grads = [g if g is not None else _zeros(fn, k) for k, g in enumerate(grads)]

@@ -290,16 +290,19 @@ def max_pool2d_winners(x, win):
     offsets ``u·KW + v`` into the window. Padding counts as −∞, so it never wins; on a tie
     the first entry (row-major) wins, and a NaN wins over any number (so it propagates), as in PyTorch.
 
-    A running maximum over the kernel offsets, each a strided plane of the padded input: KH·KW
-    passes over the output, none over a copy of the windows."""
+    Each kernel offset reads a strided plane of the padded input: the maximum of the planes, then,
+    from the last offset to the first, where each plane attains it. KH·KW passes over the output,
+    none over a copy of the windows."""
     xp = get_array_module(x)
     padded = win.pad(x, -xp.inf)
     planes = [padded[:, :, rows, cols] for rows, cols in win.offsets()]
-    best, idx = planes[0], xp.zeros(planes[0].shape, dtype=xp.intp)
-    for k, plane in enumerate(planes[1:], 1):
-        better = (plane > best) | (plane != plane)         # plane != plane: NaN
-        best = xp.where(better, plane, best)
-        idx[better] = k
+    best = planes[0]
+    for plane in planes[1:]:
+        best = xp.maximum(best, plane)                  # NaN propagates
+    idx = xp.zeros(best.shape, dtype=xp.intp)
+    for k in range(len(planes) - 1, -1, -1):            # backwards, so the first hit is written last
+        plane = planes[k]
+        idx[(plane == best) | (plane != plane)] = k      # plane != plane: NaN
     return idx
 
 
@@ -324,9 +327,11 @@ class MaxPool2dGather(Function):
     def forward(ctx, x, win, idx):
         xp = get_array_module(x.data)
         ctx.win, ctx.idx = win, idx
-        n, c = x.shape[:2]
-        rows, cols = winner_pixels(idx, win)
-        return x.data[xp.arange(n)[:, None, None, None], xp.arange(c)[None, :, None, None], rows, cols]
+        padded = win.pad(x.data)
+        y = None
+        for k, (rows, cols) in enumerate(win.offsets()):      # each offset's plane, where it won
+            y = xp.where(idx == k, padded[:, :, rows, cols], 0 if y is None else y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
