@@ -193,14 +193,18 @@ def pool_window(op, input, kernel_size, stride, padding, dilation, ceil_mode, ma
 # convolution: forward, input gradient (transposed convolution), weight gradient
 # ----------------------------------------------------------------------------------------
 
-def _im2col(x, win, groups):
-    """The im2col matrix per sample and group: ``(N, G, C/G·KH·KW, OH·OW)``.
+def _im2col(x, win, groups, samples_apart=True):
+    """The im2col matrix per sample and group, ``(N, G, C/G·KH·KW, OH·OW)``; with
+    ``samples_apart=False`` the samples side by side instead, ``(G, C/G·KH·KW, N·OH·OW)``.
 
     The strided view costs nothing; this reshape is where the columns are materialised.
     """
     n = x.shape[0]
-    view = win.unfold(win.pad(x)).transpose(0, 1, 4, 5, 2, 3)          # (N, C, KH, KW, OH, OW)
-    return view.reshape(n, groups, -1, win.out_hw[0] * win.out_hw[1])
+    pixels = win.out_hw[0] * win.out_hw[1]
+    view = win.unfold(win.pad(x))                                         # (N, C, OH, OW, KH, KW)
+    if samples_apart:
+        return view.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, -1, pixels)
+    return view.transpose(1, 4, 5, 0, 2, 3).reshape(groups, -1, n * pixels)
 
 
 def _grouped(a, groups):
@@ -258,7 +262,7 @@ class Conv2dInputGrad(Function):
 
 
 class Conv2dWeightGrad(Function):
-    """dw = Σ_n dy[n] @ cols[n]ᵀ per group: every output pixel's gradient times the window it read.
+    """dw = dy_rows @ colsᵀ per group, over all samples: every output pixel's gradient times the window it read.
 
     Linear in x and in dy; d/dx = Conv2dInputGrad(dy, g), d/d(dy) = Conv2d(x, g).
     """
@@ -268,9 +272,10 @@ class Conv2dWeightGrad(Function):
         ctx.win, ctx.groups = win, groups
         ctx.save_for_backward(x, gy)
         o, c = gy.shape[1], x.shape[1]
-        # one product per sample with the columns read transposed (BLAS does that without a copy),
-        # then the small (N, G, O/G, C/G·KH·KW) stack summed over N
-        gw = (_grouped(gy.data, groups) @ _im2col(x.data, win, groups).swapaxes(-1, -2)).sum(0)
+        # one product per group over every sample's pixels at once; a product per sample would
+        # stack N weight-sized results first (large for many channels on small images)
+        rows = gy.data.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)          # (G, O/G, N·OH·OW)
+        gw = rows @ _im2col(x.data, win, groups, samples_apart=False).swapaxes(-1, -2)  # (G, O/G, C/G·KH·KW)
         return gw.reshape((o, c // groups) + win.kernel)
 
     @staticmethod
