@@ -25,6 +25,49 @@ def test_gradients_accumulate_over_two_backward_calls():
     np.testing.assert_array_equal(x.grad.numpy(), [3 + 2, 3 + 4])
 
 
+def test_accumulation_in_place_never_changes_a_gradient_held_elsewhere():
+    # later gradients are added into .grad in place (no create_graph): the first one a leaf keeps
+    # must be its own, not the caller's gradient, a pass-through, or one shared with another leaf
+    class Twice(Function):                   # returns one tensor for both inputs
+        @staticmethod
+        def forward(ctx, a, b):
+            return a.data + b.data
+
+        @staticmethod
+        def backward(ctx, g):
+            h = g * 2
+            return h, h
+
+    x, a, b = leaf([1.0, 2.0]), leaf([1.0, 1.0]), leaf([1.0, 1.0])
+    given = mg.tensor([1.0, 1.0], dtype=mg.float64)
+    x.backward(given)
+    x.backward(given)
+    np.testing.assert_array_equal(given.numpy(), [1, 1])
+    np.testing.assert_array_equal(x.grad.numpy(), [2, 2])
+    Twice.apply(a, b).sum().backward()
+    (a * 5).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [7, 7])
+    np.testing.assert_array_equal(b.grad.numpy(), [2, 2])
+    shared = leaf([1.0, 2.0])                # x + x: Add passes the same gradient twice
+    (shared + shared).sum().backward()
+    np.testing.assert_array_equal(shared.grad.numpy(), [2, 2])
+
+
+def test_accumulation_keeps_the_grad_tensor_and_stays_differentiable_under_create_graph():
+    x = leaf([1.0, 2.0])
+    (x * x).sum().backward()
+    first = x.grad
+    (x * 3).sum().backward()
+    assert x.grad is first                   # added in place, as PyTorch
+    np.testing.assert_array_equal(first.numpy(), [5, 7])
+    y = leaf([1.0, 2.0])
+    (y ** 3).sum().backward(create_graph=True)
+    (y ** 3).sum().backward(create_graph=True)      # the sum of two graphs, still a graph
+    assert y.grad.requires_grad
+    (g2,) = mg.autograd.grad(y.grad.sum(), [y])
+    np.testing.assert_allclose(g2.numpy(), [12, 24])   # d/dy of 2 * 3y² = 12y
+
+
 def test_second_backward_through_freed_graph_raises():
     x = leaf([1.0, 2.0])
     y = (x.exp() * x).sum()

@@ -19,6 +19,11 @@ needs no gradient.
 The sink is what makes one loop serve both entry points: ``Tensor.backward`` accumulates into the
 leaves' ``.grad`` (``_Accumulate``), ``autograd.grad`` captures the gradients of chosen tensors and
 touches no ``.grad`` (``_Capture``).
+
+Speed: a parameter shared by many ops (a bias in a loop, an RNN weight) receives one gradient per
+use. Unless the gradients are themselves being recorded, ``_Accumulate`` adds each one into the
+``.grad`` array in place, as PyTorch's AccumulateGrad does, instead of building a new tensor per
+use; that is safe because the first gradient a leaf keeps is made its own (``_owned``).
 """
 from .grad_mode import _State
 from . import function
@@ -26,11 +31,11 @@ from . import function
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
     """Backpropagate ``root_grads`` from the tensors ``roots``; returns the sink's result."""
-    sink = _Accumulate() if inputs is None else _Capture(inputs)
+    sink = _Accumulate(in_place=not create_graph) if inputs is None else _Capture(inputs)
     pending = {}                                   # node -> the gradient sum of each of its outputs
     for root, g in zip(roots, root_grads):
-        if root.grad_fn is None:
-            sink.leaf(root, g, ())
+        if root.grad_fn is None:                   # the caller's gradient: never keep it as .grad
+            sink.leaf(root, g, root_grads, ())
             sink.leaf_done(root)
         else:
             _add(pending, root.grad_fn, root._output_nr, g)
@@ -42,7 +47,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             fn = ready.pop()
             grads = pending.pop(fn)
             sink.node(fn, grads)
-            for i, (edge, g) in enumerate(zip(fn.next_edges, _call_backward(fn, grads))):
+            results = _call_backward(fn, grads)
+            for i, (edge, g) in enumerate(zip(fn.next_edges, results)):
                 if edge is None:
                     continue
                 nxt, slot, shape, dtype = edge
@@ -50,7 +56,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     g = _fit(g, shape, dtype, fn, i)
                 if nxt is None:                    # a leaf: slot is the leaf tensor itself
                     if g is not None:
-                        sink.leaf(slot, g, grads)
+                        sink.leaf(slot, g, grads, results)
                     waiting[slot] -= 1
                     if waiting[slot] == 0:         # its last gradient of this backward is in
                         sink.leaf_done(slot)
@@ -140,13 +146,24 @@ def _zeros(fn, k):
 
 # ----- sinks: where the gradients of leaves (and of retained tensors) end up -----
 class _Accumulate:
-    """``Tensor.backward``: add into ``.grad`` of leaves and of tensors that called ``retain_grad()``."""
+    """``Tensor.backward``: add into ``.grad`` of leaves and of tensors that called ``retain_grad()``.
 
-    def leaf(self, leaf, g, siblings):
-        if leaf.grad is None:
-            leaf.grad = _owned(g, siblings)
+    ``in_place`` (no ``create_graph``): a plain ``.grad`` (no graph of its own) is added to in place;
+    its version is bumped, so a graph that saved it notices. Under ``create_graph`` each sum is a new
+    tensor in the graph, so that it can be differentiated."""
+
+    def __init__(self, in_place):
+        self.in_place = in_place
+
+    def leaf(self, leaf, g, incoming, outgoing):
+        grad = leaf.grad
+        if grad is None:
+            leaf.grad = _owned(g, incoming, outgoing)
+        elif self.in_place and not grad.requires_grad:
+            grad.data += g.data
+            grad._mark_modified()
         else:
-            leaf.grad = leaf.grad + g
+            leaf.grad = grad + g
 
     def leaf_done(self, leaf):
         """``leaf.grad`` holds all of this backward's gradient: run its post-accumulate hooks."""
@@ -178,7 +195,7 @@ class _Capture:
         if k is not None and g is not None:
             self.grads[k] = g if self.grads[k] is None else self.grads[k] + g
 
-    def leaf(self, leaf, g, siblings):
+    def leaf(self, leaf, g, incoming, outgoing):
         self._put(id(leaf), g)
 
     def leaf_done(self, leaf):
@@ -192,9 +209,12 @@ class _Capture:
         return self.grads
 
 
-def _owned(g, siblings):
-    """A leaf's first ``.grad`` must own its memory: a view of another gradient, or an incoming
-    gradient passed straight through (``Add``), would change when that one is updated in place."""
-    if g.data.base is not None or any(g is s for s in siblings):
+def _owned(g, incoming, outgoing):
+    """A leaf's first ``.grad`` must own its memory, since later gradients are added into it in
+    place. A gradient is copied when it may live on elsewhere: a view of another array, one of the
+    node's ``incoming`` gradients passed straight through (``Add``, or the caller's gradient), or
+    one tensor the node returned for two of its inputs (``outgoing``)."""
+    if (g.data.base is not None or any(g is s for s in incoming)
+            or sum(g is s for s in outgoing) > 1):
         return g.clone()
     return g

@@ -66,9 +66,15 @@ class Function:
         if not _State.enabled:
             return cls._apply_untracked(ctx, args, like)
         edges = [_edge(a) for a in args]
-        needs = ctx.needs_input_grad = tuple([e is not None for e in edges])
+        needs = tuple([e is not None for e in edges])
+        ctx.needs_input_grad = needs = _NEEDS.setdefault(needs, needs)   # one shared tuple per pattern
         recording = True in needs
-        outputs = _wrap(cls, cls._forward(ctx, args), like, args, recording, ctx if recording else None)
+        _State.enabled = False                # forward runs unrecorded (a custom one may use Tensor ops)
+        try:
+            out = cls._forward(ctx, args)
+        finally:
+            _State.enabled = True
+        outputs = _wrap(cls, out, like, args, recording, ctx if recording else None)
         if recording:
             ctx._record(edges, outputs, args)
         return outputs
@@ -83,15 +89,12 @@ class Function:
 
     @classmethod
     def _forward(cls, ctx, args):
-        """``forward`` with recording off (a custom forward may use Tensor ops), NumPy's errors
-        prefixed with the op's name (NumPy's message has the shapes, ours says which op)."""
-        enabled, _State.enabled = _State.enabled, False
+        """``forward``, NumPy's errors prefixed with the op's name (NumPy's message has the shapes,
+        ours says which op)."""
         try:
             return cls.forward(ctx, *args)
         except (ValueError, IndexError) as e:
             raise type(e)(f"{cls.__name__}: {e}") from None
-        finally:
-            _State.enabled = enabled
 
     def _record(self, edges, outputs, args):
         """Make this ``ctx`` a graph node: where each input's gradient goes, what backward will need
@@ -183,6 +186,9 @@ def _first_array(cls, args):
 
 
 _NO_GRADS = [(False,) * n for n in range(8)]
+# the few needs_input_grad patterns there are, shared by every node: fewer objects for the garbage
+# collector to scan, which for a graph of thousands of small ops is a good part of the cost
+_NEEDS = {}
 
 
 def _edge(a):
@@ -199,7 +205,9 @@ def _wrap(cls, out, like, args, requires_grad, node):
     make = _Tensor._make
     if out.__class__ is tuple:
         return tuple([make(_as_array(o, like), requires_grad, node, i) for i, o in enumerate(out)])
-    return make(_as_array(out, like), requires_grad, node, 0, args[0]._version if cls.is_view else None)
+    if out.__class__ is not numpy.ndarray:
+        out = _as_array(out, like)
+    return make(out, requires_grad, node, 0, args[0]._version if cls.is_view else None)
 
 
 def _as_array(o, like):

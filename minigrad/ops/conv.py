@@ -1,4 +1,4 @@
-"""Convolution and pooling as sliding windows: im2col as a strided *view*, then one matmul.
+"""Convolution and pooling as sliding windows: im2col as a strided *view*, then one matmul per sample.
 
 A 2-d convolution slides a kernel over the image (article 004, §3.1 卷积; its formula
 ``y(x,y) = Σ_u Σ_v x(u,v) w(u,v) + b`` leaves out the shift: the input is read at ``(i+u, j+v)``):
@@ -9,13 +9,20 @@ The trick that makes this fast in NumPy is to stop thinking about "sliding" at a
 ``as_strided`` we build a 6-d *view* ``win[n, c, i, j, u, v] = x_pad[n, c, i·s + u·d, j·s + v·d]``
 that only re-reads the padded image's memory with new strides (no copy, no loop). Flattening
 ``(c, u, v)`` of that view into rows is the classic *im2col* matrix, and the whole convolution is
-then a single matrix product ``cols @ Wᵀ``.
+then a matrix product ``W @ cols``.
+
+Layout matters as much as the maths. The columns are stored ``(N, C·KH·KW, OH·OW)``: the copy that
+materialises them moves whole rows of OW pixels, and ``W (O, C·KH·KW) @ cols`` is a batch of N
+products whose result, ``(N, O, OH·OW)``, is already the NCHW output (no transpose, no copy). The
+other order, ``(N·OH·OW, C·KH·KW)`` rows, copies KW-long runs and needs a transpose afterwards,
+which at MNIST size (few channels, many pixels) is slower than the products themselves.
 
 The backward passes are the same machinery run the other way:
 
 - the weight gradient is one more matrix product of the same columns with the output gradient;
 - the input gradient scatters the columns back onto the image (*col2im*, ``Window2d.fold``):
   a loop over the ``kh·kw`` kernel offsets, each adding one strided slice, never over pixels.
+  Max pooling finds and scatters to each window's winner with the same loop over offsets.
 
 Each op here is linear in each of its inputs (max pooling too, once the winner of every window
 has been found), so its backward is again one of these ops. The three convolution ops form a
@@ -90,23 +97,26 @@ class Window2d:
         strides = (sn, sc, sh * stride_h, sw * stride_w, sh * dil_h, sw * dil_w)
         return xp.lib.stride_tricks.as_strided(padded, shape, strides)
 
-    def fold(self, cols):
-        """col2im, the adjoint of ``unfold``: add every window entry back onto its pixel.
-
-        ``cols`` is ``(N, C, OH, OW, KH, KW)``; the result has the padded input's shape.
-        Windows overlap, so entries add up. For one kernel offset ``(u, v)`` the pixels hit
-        by all windows are distinct (a strided slice), so the only loop is over the
-        ``KH·KW`` offsets.
-        """
-        xp = get_array_module(cols)
-        n, c = cols.shape[:2]
-        out = xp.zeros((n, c) + self.padded_hw(), dtype=cols.dtype)
+    def offsets(self):
+        """For each kernel offset ``(u, v)``, row-major (the flat offset is ``u·KW + v``): the
+        ``(rows, cols)`` slices of the padded input that offset reads in every window at once."""
         (oh, ow), (kh, kw) = self.out_hw, self.kernel
         (sh, sw), (dh, dw) = self.stride, self.dilation
-        for u in range(kh):
-            rows = slice(u * dh, u * dh + sh * (oh - 1) + 1, sh)
-            for v in range(kw):
-                out[:, :, rows, v * dw:v * dw + sw * (ow - 1) + 1:sw] += cols[:, :, :, :, u, v]
+        return [(slice(u * dh, u * dh + sh * (oh - 1) + 1, sh), slice(v * dw, v * dw + sw * (ow - 1) + 1, sw))
+                for u in range(kh) for v in range(kw)]
+
+    def fold(self, planes):
+        """col2im, the adjoint of ``unfold``: add every window entry back onto its pixel.
+
+        ``planes(k)`` is the ``(N, C, OH, OW)`` array of entries at flat kernel offset k; the
+        result has the padded input's shape. Windows overlap, so entries add up. For one offset
+        the pixels hit by all windows are distinct (a strided slice), so the only loop is over
+        the ``KH·KW`` offsets.
+        """
+        first = planes(0)
+        out = get_array_module(first).zeros(first.shape[:2] + self.padded_hw(), dtype=first.dtype)
+        for k, (rows, cols) in enumerate(self.offsets()):
+            out[:, :, rows, cols] += planes(k) if k else first
         return out
 
 
@@ -183,24 +193,28 @@ def pool_window(op, input, kernel_size, stride, padding, dilation, ceil_mode, ma
 # convolution: forward, input gradient (transposed convolution), weight gradient
 # ----------------------------------------------------------------------------------------
 
-def _im2col(x, win, groups):
-    """The im2col matrix per group: ``(G, N·OH·OW, C/G·KH·KW)``.
+def _im2col(x, win, groups, samples_apart=True):
+    """The im2col matrix per sample and group, ``(N, G, C/G·KH·KW, OH·OW)``; with
+    ``samples_apart=False`` the samples side by side instead, ``(G, C/G·KH·KW, N·OH·OW)``.
 
     The strided view costs nothing; this reshape is where the columns are materialised.
     """
-    n, c = x.shape[:2]
-    view = win.unfold(win.pad(x)).reshape((n, groups, c // groups) + win.out_hw + win.kernel)
-    return view.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, n * win.out_hw[0] * win.out_hw[1], -1)
+    n = x.shape[0]
+    pixels = win.out_hw[0] * win.out_hw[1]
+    view = win.unfold(win.pad(x))                                         # (N, C, OH, OW, KH, KW)
+    if samples_apart:
+        return view.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, -1, pixels)
+    return view.transpose(1, 4, 5, 0, 2, 3).reshape(groups, -1, n * pixels)
 
 
-def _out_rows(gy, groups):
-    """An output-shaped ``(N, O, OH, OW)`` array as rows per group: ``(G, N·OH·OW, O/G)``."""
-    n, o, oh, ow = gy.shape
-    return gy.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(groups, n * oh * ow, -1)
+def _grouped(a, groups):
+    """An output-shaped ``(N, O, OH, OW)`` array as ``(N, G, O/G, OH·OW)`` (a view when contiguous)."""
+    n, o = a.shape[:2]
+    return a.reshape(n, groups, o // groups, -1)
 
 
 class Conv2d(Function):
-    """y = conv(x, w): per group, ``cols @ Wᵀ`` with ``cols`` the im2col matrix of x.
+    """y = conv(x, w): per sample and group, ``W @ cols`` with ``cols`` the im2col matrix of x.
 
     x: (N, C, H, W), w: (O, C/G, KH, KW) -> y: (N, O, OH, OW).
     Backward: dx = Conv2dInputGrad(dy, w) (a transposed convolution), dw = Conv2dWeightGrad(x, dy).
@@ -211,9 +225,7 @@ class Conv2d(Function):
         ctx.win, ctx.groups = win, groups
         ctx.save_for_backward(x, w)
         n, o = x.shape[0], w.shape[0]
-        cols = _im2col(x.data, win, groups)
-        y = cols @ w.data.reshape(groups, o // groups, -1).transpose(0, 2, 1)   # (G, N·OH·OW, O/G)
-        y = y.reshape((groups, n) + win.out_hw + (o // groups,)).transpose(1, 0, 4, 2, 3)
+        y = w.data.reshape(groups, o // groups, -1) @ _im2col(x.data, win, groups)    # (N, G, O/G, OH·OW)
         return y.reshape((n, o) + win.out_hw)
 
     @staticmethod
@@ -225,7 +237,7 @@ class Conv2d(Function):
 
 
 class Conv2dInputGrad(Function):
-    """dx = convᵀ(dy, w), the transposed convolution: columns ``dy_rows @ W``, then col2im.
+    """dx = convᵀ(dy, w), the transposed convolution: columns ``Wᵀ @ dy`` per sample, then col2im.
 
     It is linear in dy and in w; its adjoints are a convolution and a weight gradient:
     d/d(dy) = Conv2d(g, w), d/dw = Conv2dWeightGrad(g, dy).
@@ -237,10 +249,9 @@ class Conv2dInputGrad(Function):
         ctx.save_for_backward(gy, w)
         n = gy.shape[0]
         o, c_per_group = w.shape[:2]
-        cols = _out_rows(gy.data, groups) @ w.data.reshape(groups, o // groups, -1)   # (G, N·OH·OW, C/G·KH·KW)
-        cols = cols.reshape((groups, n) + win.out_hw + (c_per_group,) + win.kernel)
-        cols = cols.transpose(1, 0, 4, 2, 3, 5, 6).reshape((n, groups * c_per_group) + win.out_hw + win.kernel)
-        return win.crop(win.fold(cols))
+        wt = w.data.reshape(groups, o // groups, -1).swapaxes(-1, -2)           # (G, C/G·KH·KW, O/G)
+        cols = (wt @ _grouped(gy.data, groups)).reshape((n, groups * c_per_group, -1) + win.out_hw)
+        return win.crop(win.fold(lambda k: cols[:, :, k]))
 
     @staticmethod
     def backward(ctx, grad):
@@ -251,7 +262,7 @@ class Conv2dInputGrad(Function):
 
 
 class Conv2dWeightGrad(Function):
-    """dw = dy_rowsᵀ @ cols per group: every output pixel's gradient times the window it read.
+    """dw = dy_rows @ colsᵀ per group, over all samples: every output pixel's gradient times the window it read.
 
     Linear in x and in dy; d/dx = Conv2dInputGrad(dy, g), d/d(dy) = Conv2d(x, g).
     """
@@ -261,7 +272,10 @@ class Conv2dWeightGrad(Function):
         ctx.win, ctx.groups = win, groups
         ctx.save_for_backward(x, gy)
         o, c = gy.shape[1], x.shape[1]
-        gw = _out_rows(gy.data, groups).transpose(0, 2, 1) @ _im2col(x.data, win, groups)   # (G, O/G, C/G·KH·KW)
+        # one product per group over every sample's pixels at once; a product per sample would
+        # stack N weight-sized results first (large for many channels on small images)
+        rows = gy.data.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)          # (G, O/G, N·OH·OW)
+        gw = rows @ _im2col(x.data, win, groups, samples_apart=False).swapaxes(-1, -2)  # (G, O/G, C/G·KH·KW)
         return gw.reshape((o, c // groups) + win.kernel)
 
     @staticmethod
@@ -279,10 +293,22 @@ class Conv2dWeightGrad(Function):
 def max_pool2d_winners(x, win):
     """Which entry of each window holds the maximum: an ``(N, C, OH, OW)`` array of flat
     offsets ``u·KW + v`` into the window. Padding counts as −∞, so it never wins; on a tie
-    the first entry (row-major) wins, as in PyTorch."""
+    the first entry (row-major) wins, and a NaN wins over any number (so it propagates), as in PyTorch.
+
+    Each kernel offset reads a strided plane of the padded input: the maximum of the planes, then,
+    from the last offset to the first, where each plane attains it. KH·KW passes over the output,
+    none over a copy of the windows."""
     xp = get_array_module(x)
-    windows = win.unfold(win.pad(x, -xp.inf))
-    return windows.reshape(windows.shape[:4] + (-1,)).argmax(axis=-1)
+    padded = win.pad(x, -xp.inf)
+    planes = [padded[:, :, rows, cols] for rows, cols in win.offsets()]
+    best = planes[0]
+    for plane in planes[1:]:
+        best = xp.maximum(best, plane)                  # NaN propagates
+    idx = xp.zeros(best.shape, dtype=xp.intp)
+    for k in range(len(planes) - 1, -1, -1):            # backwards, so the first hit is written last
+        plane = planes[k]
+        idx[(plane == best) | (plane != plane)] = k      # plane != plane: NaN
+    return idx
 
 
 def winner_pixels(idx, win):
@@ -290,8 +316,9 @@ def winner_pixels(idx, win):
     xp = get_array_module(idx)
     (oh, ow), kw = win.out_hw, win.kernel[1]
     (sh, sw), (dh, dw), ((top, _), (left, _)) = win.stride, win.dilation, win.pads
-    rows = xp.arange(oh)[:, None] * sh + (idx // kw) * dh - top
-    cols = xp.arange(ow)[None, :] * sw + (idx % kw) * dw - left
+    u, v = xp.divmod(idx, kw)
+    rows = xp.arange(oh)[:, None] * sh + u * dh - top
+    cols = xp.arange(ow)[None, :] * sw + v * dw - left
     return rows, cols
 
 
@@ -305,9 +332,11 @@ class MaxPool2dGather(Function):
     def forward(ctx, x, win, idx):
         xp = get_array_module(x.data)
         ctx.win, ctx.idx = win, idx
-        n, c = x.shape[:2]
-        rows, cols = winner_pixels(idx, win)
-        return x.data[xp.arange(n)[:, None, None, None], xp.arange(c)[None, :, None, None], rows, cols]
+        padded = win.pad(x.data)
+        y = None
+        for k, (rows, cols) in enumerate(win.offsets()):      # each offset's plane, where it won
+            y = xp.where(idx == k, padded[:, :, rows, cols], 0 if y is None else y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -324,10 +353,8 @@ class MaxPool2dScatter(Function):
     def forward(ctx, gy, win, idx):
         xp = get_array_module(gy.data)
         ctx.win, ctx.idx = win, idx
-        kh, kw = win.kernel
-        one_hot = xp.arange(kh * kw) == idx[..., None]
-        cols = (one_hot * gy.data[..., None]).reshape(gy.shape + win.kernel)
-        return win.crop(win.fold(cols))
+        zero = gy.data.dtype.type(0)
+        return win.crop(win.fold(lambda k: xp.where(idx == k, gy.data, zero)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -363,11 +390,9 @@ class AvgPool2dSpread(Function):
 
     @staticmethod
     def forward(ctx, gy, win, divisor):
-        xp = get_array_module(gy.data)
         ctx.win, ctx.divisor = win, divisor
-        share = (gy.data / divisor)[..., None, None]
-        cols = xp.broadcast_to(share, share.shape[:4] + win.kernel)
-        return win.crop(win.fold(cols))
+        share = gy.data / divisor
+        return win.crop(win.fold(lambda k: share))
 
     @staticmethod
     def backward(ctx, grad):

@@ -42,7 +42,8 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (g * b if need_a else None), (g * a if need_b else None)
+        # Mul.apply, not g * b: the operands were matched when the forward ran
+        return (Mul.apply(g, b) if need_a else None), (Mul.apply(g, a) if need_b else None)
 
 
 class Div(Function):
@@ -276,7 +277,8 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return Mul.apply(g, ctx.saved_output > 0)     # float times bool keeps the float dtype
+        mask = g._wrap(ctx.saved_output.data > 0)     # a constant: float times bool keeps the float dtype
+        return Mul.apply(g, mask)
 
 
 class Clamp(Function):
