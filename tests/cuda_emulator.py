@@ -155,7 +155,8 @@ class Emulator:
     @staticmethod
     def _argument(name, k, declared, ctype, a):
         scalar_types = {'int': np.int32, 'long long': np.int64, 'T': _DTYPES[ctype]}
-        array_types = {'T*': _DTYPES[ctype], 'const T*': _DTYPES[ctype], 'const long long*': np.int64}
+        array_types = {'T*': _DTYPES[ctype], 'const T*': _DTYPES[ctype], 'const long long*': np.int64,
+                       'double*': np.float64, 'const double*': np.float64}
         if declared in array_types:
             if not (isinstance(a, np.ndarray) and a.dtype == array_types[declared] and a.flags.c_contiguous):
                 raise TypeError(f"{name}: argument {k} must be a C-contiguous {np.dtype(array_types[declared])} "

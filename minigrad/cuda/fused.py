@@ -101,8 +101,9 @@ def layer_norm(x, weight, bias, dims, view, eps):
 
 def layer_norm_backward(ctx, x, weight, g):
     """``Normalize.backward`` after a fused forward: the kernel for dx, column sums for dw and db;
-    None while building a graph or when g is not laid out for the kernel."""
-    if creating_graph() or not kernels.usable(g.data):
+    None while building a graph, or when g is not laid out for the kernel or not of x's dtype (a
+    float64 gradient for a float32 output, say: the kernel would read its bytes as float32)."""
+    if creating_graph() or not kernels.usable(x.data, g.data):
         return None
     view = ctx.view
     rows, g_rows = _as_rows(x.data, view), _as_rows(g.data, view)

@@ -47,23 +47,29 @@ template<typename T> __device__ __forceinline__ T warp_sum(T v) {
     return v;
 }
 
-// online softmax, one step: fold value v into the running maximum m and sum s of e^(x - m)
+// the larger of a and b, NaN if either is (a plain comparison would drop a NaN: NaN > b is false)
+template<typename T> __device__ __forceinline__ T max_nan(T a, T b) { return (a > b || a != a) ? a : b; }
+
+// online softmax, one step: fold value v into the running maximum m and sum s of e^(x - m).
+// A NaN becomes the maximum, so that it reaches every output through x - m, as in the composed path.
 template<typename T> __device__ __forceinline__ void online_add(T& m, T& s, T v) {
-    if (v > m) { s = s * ex(m - v) + T(1); m = v; }
+    if (v > m || v != v) { s = s * ex(m - v) + T(1); m = v; }
     else if (v > -INFINITY) s += ex(v - m);
 }
 
-// log Σ_c e^(x_c) of one row, in every lane of the warp (-inf for a row of -inf)
-template<typename T> __device__ __forceinline__ T row_logsumexp(const T* x, int cols, int lane) {
-    T m = -INFINITY, s = T(0);
+// The maximum m and the sum s = Σ_c e^(x_c - m) of one row, in every lane of the warp
+// (m = -inf, s = 0 for a row of -inf). They are kept apart, not folded into lse = m + log s:
+// in float32, lse is rounded to the spacing of numbers near m (1e-3 at m = 1e4), and exp(x - lse)
+// would carry that error; x - m is exact for the entries near the maximum, which are the ones that count.
+template<typename T> __device__ __forceinline__ void row_max_sum(const T* x, int cols, int lane, T& m, T& s) {
+    m = -INFINITY; s = T(0);
     for (int c = lane; c < cols; c += 32) online_add(m, s, x[c]);
     for (int d = 16; d > 0; d >>= 1) {           // merge two lanes' (m, s): rescale both to the larger m
         T m2 = __shfl_xor_sync(0xffffffffu, m, d), s2 = __shfl_xor_sync(0xffffffffu, s, d);
-        T mm = m > m2 ? m : m2;
+        T mm = max_nan(m, m2);
         s = (m > -INFINITY ? s * ex(m - mm) : T(0)) + (m2 > -INFINITY ? s2 * ex(m2 - mm) : T(0));
         m = mm;
     }
-    return m + lg(s);
 }
 
 // which row this warp owns; blocks hold blockDim.x / 32 warps
@@ -76,8 +82,10 @@ template<typename T> __device__ __forceinline__ T row_logsumexp(const T* x, int 
 template<typename T> __global__ void softmax_forward(const T* x, T* y, long long rows, int cols, int log_softmax) {
     ROW_AND_LANE
     x += row * cols; y += row * cols;
-    const T lse = row_logsumexp(x, cols, lane);
-    for (int c = lane; c < cols; c += 32) y[c] = log_softmax ? x[c] - lse : ex(x[c] - lse);
+    T m, s;
+    row_max_sum(x, cols, lane, m, s);
+    const T log_s = lg(s);
+    for (int c = lane; c < cols; c += 32) y[c] = log_softmax ? (x[c] - m) - log_s : ex(x[c] - m) / s;
 }
 
 // softmax:      dx = y (g - Σ g y)
@@ -92,24 +100,29 @@ template<typename T> __global__ void softmax_backward(const T* y, const T* g, T*
     for (int c = lane; c < cols; c += 32) dx[c] = log_softmax ? g[c] - ex(y[c]) * acc : y[c] * (g[c] - acc);
 }
 
-// loss_n = -coef_n (x_n[t_n] - logsumexp(x_n)); lse_n kept for the backward
+// loss_n = -coef_n (x_n[t_n] - m_n - log s_n); lse_n = m_n + log s_n kept for the backward in double,
+// where it holds the digits of log s_n that float32 would round away next to a large m_n
 template<typename T> __global__ void cross_entropy_forward(const T* x, const long long* target, const T* coef,
-                                                           T* loss, T* lse, long long rows, int cols) {
+                                                           T* loss, double* lse, long long rows, int cols) {
     ROW_AND_LANE
     x += row * cols;
-    const T l = row_logsumexp(x, cols, lane);
-    if (lane == 0) { lse[row] = l; loss[row] = -coef[row] * (x[target[row]] - l); }
+    T m, s;
+    row_max_sum(x, cols, lane, m, s);
+    const T log_s = lg(s);
+    if (lane == 0) { lse[row] = (double)m + (double)log_s; loss[row] = -coef[row] * ((x[target[row]] - m) - log_s); }
 }
 
 // dx_n = coef_n G_n (softmax(x_n) - onehot(t_n)), G the incoming gradient per row
-template<typename T> __global__ void cross_entropy_backward(const T* x, const T* lse, const long long* target,
+// (x - lse in double, then the exponential in T: exact for the large logits that dominate the row)
+template<typename T> __global__ void cross_entropy_backward(const T* x, const double* lse, const long long* target,
                                                             const T* coef, const T* G, T* dx, long long rows,
                                                             int cols) {
     ROW_AND_LANE
     x += row * cols; dx += row * cols;
-    const T k = coef[row] * G[row], l = lse[row];
+    const T k = coef[row] * G[row];
+    const double l = lse[row];
     const long long t = target[row];
-    for (int c = lane; c < cols; c += 32) dx[c] = k * (ex(x[c] - l) - (c == t ? T(1) : T(0)));
+    for (int c = lane; c < cols; c += 32) dx[c] = k * (ex(T((double)x[c] - l)) - (c == t ? T(1) : T(0)));
 }
 
 // y = (x - mean) rstd · w + b over rows; mean and rstd = 1/√(var + eps) kept for the backward
@@ -275,9 +288,10 @@ def softmax_backward(y, g, log=False):
 
 
 def cross_entropy(x, target, coef):
-    """Per-row losses -coef · log softmax(x)[target] of logits x (rows, C), and each row's logsumexp."""
+    """Per-row losses -coef · log softmax(x)[target] of logits x (rows, C), and each row's logsumexp
+    (float64 whatever x's dtype: the backward subtracts it from large logits)."""
     xp = _runtime_for(x).xp
-    loss, lse = xp.empty(x.shape[0], x.dtype), xp.empty(x.shape[0], x.dtype)
+    loss, lse = xp.empty(x.shape[0], x.dtype), xp.empty(x.shape[0], xp.float64)
     _row_launch('cross_entropy_forward', x, (x, target, coef, loss, lse, *_scalars(xp, x)))
     return loss, lse
 
