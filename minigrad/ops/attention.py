@@ -155,12 +155,13 @@ def _tiled_forward(q, k, v, bias, causal, scale):
             l = alpha * l + p.sum(axis=-1, keepdims=True)
             acc = alpha * acc + p @ v[..., j0:j1, :]
             m = m_new
-        if bias is not None:            # a mask may hide every key from a row: l = 0 there
-            blind = l == 0
-            l[blind] = 1.0              # so the row's output is acc / 1 = 0
+        # A mask may hide every key from a row: l = 0 there. Such a row gets l = 1, so its output is
+        # acc / 1 = 0, and lse = inf, so backward's P = exp(S - lse) is 0 on it. copyto with where=,
+        # not l[blind] = 1: a boolean-mask assignment reads the mask back to the host (a GPU sync).
+        blind = l == 0
+        xp.copyto(l, 1, where=blind)
         lse = m + xp.log(l)
-        if bias is not None:
-            lse[blind] = math.inf       # so backward's P = exp(S - lse) is 0 on the row
+        xp.copyto(lse, math.inf, where=blind)
         outs.append(acc / l)
         lses.append(lse)
     if len(outs) == 1:
