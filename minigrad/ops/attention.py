@@ -43,6 +43,7 @@ import math
 from ..autograd.function import Function
 from ..autograd.grad_mode import creating_graph
 from ..backend import get_array_module
+from ..cuda import fused
 
 # Query and key rows per tile. On one CPU core (head size 32, float32, forward + backward) 128
 # was the fastest or within 10% of it from T = 256 to 1024: smaller tiles pay more Python and
@@ -217,7 +218,9 @@ class FlashAttention(Function):
         ctx.save_for_backward(query, key, value, bias)
         scale = float(scale)            # a NumPy float64 scale would turn float32 work into float64
         ctx.causal, ctx.scale, ctx.bias_array = causal, scale, b
-        out, ctx.lse = _tiled_forward(query.data, key.data, value.data, b, causal, scale)
+        arrays = (query.data, key.data, value.data, b, causal, scale)
+        fast = fused.attention(*arrays)
+        out, ctx.lse = fast if fast is not None else _tiled_forward(*arrays)
         return out
 
     @staticmethod
@@ -226,6 +229,8 @@ class FlashAttention(Function):
         if creating_graph():            # formulas that can be differentiated again
             grads = _composed_grads(q, k, v, bias, ctx.causal, ctx.scale, g)
         else:
-            grads = [g._wrap(a) for a in _tiled_grads(q.data, k.data, v.data, ctx.bias_array, ctx.causal,
-                                                      ctx.scale, ctx.saved_output.data, ctx.lse, g.data)]
+            arrays = (q.data, k.data, v.data, ctx.bias_array, ctx.causal, ctx.scale, ctx.saved_output.data,
+                      ctx.lse, g.data)
+            fast = fused.attention_backward(*arrays)
+            grads = [g._wrap(a) for a in (fast if fast is not None else _tiled_grads(*arrays))]
         return tuple(gr if need else None for gr, need in zip(grads, ctx.needs_input_grad)) + (None, None, None)

@@ -20,31 +20,8 @@ import pytest
 import cuda_emulator
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad import backend
 from minigrad.autograd import gradcheck, gradgradcheck
 from minigrad.cuda import kernels
-
-
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
-    if cuda_emulator.compiler() is None:
-        pytest.skip("g++ is needed to emulate the CUDA kernels on the CPU")
-    return cuda_emulator.Emulator(str(tmp_path_factory.mktemp("kernels")))
-
-
-@pytest.fixture(params=["emulated", "cupy"])
-def runtime(request):
-    """Installs the runtime the kernels launch on and gives (array module, device name)."""
-    if request.param == "emulated":
-        kernels.set_runtime(request.getfixturevalue("emulator"))
-        yield np, "cpu"
-    else:
-        if backend.default_device() != "cuda" or backend.cuda_module().__name__ != "cupy":
-            pytest.skip("needs a GPU: run the suite with --device cuda")
-        kernels.set_runtime(None)
-        yield backend.cuda_module(), "cuda"
-    kernels.set_runtime(None)
-    kernels.enabled = True
 
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
