@@ -13,6 +13,11 @@ lane holds the row's total. No shared memory and no ``__syncthreads`` are needed
 keeps a running maximum m and a running sum s of e^(x - m) in a single pass (the *online
 softmax*: when a larger value arrives, the sum so far is rescaled by e^(m_old - m_new)).
 
+Attention (``attention_forward``/``attention_backward``) is the one kernel pair that needs more: a
+block of threads shares tiles of keys (or queries) in ``__shared__`` memory and waits at
+``__syncthreads`` until a tile is loaded, FlashAttention-2's algorithm (``minigrad/ops/attention.py``
+describes it and keeps the array version as the reference).
+
 These functions take and return arrays (not Tensors). The ops in ``minigrad.ops`` reach them
 through ``minigrad.cuda.fused``, which calls them when ``usable(...)`` says so; otherwise the ops
 run their composed code, which is the reference the kernels are tested against. The source is
@@ -313,7 +318,8 @@ template<typename T> __global__ void attention_backward(const T* q, const T* k, 
         for (int r = 0; r < n; ++r) {
             T ds = T(0);
             if (active) {
-                const T s = attention_score(sh.q[r], sh.k[tid], d, scale, bias, has_bias, stride_br, stride_bc, i0 + r, j, causal);
+                const T s = attention_score(sh.q[r], sh.k[tid], d, scale, bias, has_bias, stride_br, stride_bc,
+                                            i0 + r, j, causal);
                 const T p = ex(s - sh.lse[r]);         // 0 for a hidden key, and on a row that sees none (lse = inf)
                 T dp = T(0);
                 for (int e = 0; e < dvs; ++e) { dvj[e] += p * sh.g[r][e]; dp += sh.g[r][e] * vj[e]; }

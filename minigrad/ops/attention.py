@@ -36,7 +36,12 @@ Causal attention (query i sees keys 0..i, top-left aligned as PyTorch's ``is_cau
 key tiles that lie wholly right of the diagonal (about half the work) and masks the ones it
 crosses. A row that sees no key at all (every score -inf) gets output 0 and gradient 0, as in
 ``masked_softmax``. Python loops run over tiles only; every product is batched over the leading
-(batch, head) axes, which may broadcast, and on the GPU each is one cuBLAS matmul.
+(batch, head) axes, which may broadcast.
+
+On a GPU, ``FlashAttention`` hands both directions to the fused kernels of ``minigrad/cuda/kernels.py``
+(one kernel each: the same formulas, with the tiles in shared memory and the running m, l and acc in
+registers) as an early return; this tiled array code is their reference and runs wherever they do
+not apply (the CPU, more than two batch axes, heads over 128 (float32) or 64 (float64), double backward).
 """
 import math
 
