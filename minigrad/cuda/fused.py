@@ -11,6 +11,8 @@ is a plain array, and double backward needs the composed formula written in Tens
 """
 import math
 
+import numpy
+
 from ..autograd.grad_mode import creating_graph
 from ..backend import get_array_module
 from . import kernels
@@ -101,8 +103,9 @@ def layer_norm(x, weight, bias, dims, view, eps):
 
 def layer_norm_backward(ctx, x, weight, g):
     """``Normalize.backward`` after a fused forward: the kernel for dx, column sums for dw and db;
-    None while building a graph or when g is not laid out for the kernel."""
-    if creating_graph() or not kernels.usable(g.data):
+    None while building a graph, or when g is not laid out for the kernel or not of x's dtype (a
+    float64 gradient for a float32 output, say: the kernel would read its bytes as float32)."""
+    if creating_graph() or not kernels.usable(x.data, g.data):
         return None
     view = ctx.view
     rows, g_rows = _as_rows(x.data, view), _as_rows(g.data, view)
@@ -117,3 +120,49 @@ def layer_norm_backward(ctx, x, weight, g):
     if need_b:
         gb = x._wrap(g_rows.sum(axis=0).reshape(ctx.bias_shape))
     return gx, gw, gb
+
+
+# ---------------------------------------------------------------------------------------------
+# attention: one kernel per direction over (batch, head) views
+# ---------------------------------------------------------------------------------------------
+def _attention_views(q, k, v, bias):
+    """q, k, v and bias as the 4-D (B, H, rows, columns) views the attention kernels take, zero
+    strides where they broadcast, with the broadcast batch shape they came with; None where the
+    kernels do not apply (more than two batch axes, a head too large, no kernel for these arrays)."""
+    arrays = (q, k, v) + (() if bias is None else (bias,))
+    batch = numpy.broadcast_shapes(*(a.shape[:-2] for a in arrays))
+    if len(batch) > 2 or max(q.shape[-1], v.shape[-1]) > kernels.attention_max_head(q.dtype):
+        return None
+    if not kernels.usable(*arrays, strided=True):
+        return None
+    xp = get_array_module(q)
+    pad = (1,) * (2 - len(batch)) + batch
+    q, k, v = (xp.broadcast_to(a if a.strides[-1] == a.itemsize else xp.ascontiguousarray(a), pad + a.shape[-2:])
+               for a in (q, k, v))
+    if bias is not None:
+        bias = xp.broadcast_to(bias, pad + (q.shape[-2], k.shape[-2]))
+    return batch, (q, k, v, bias)
+
+
+def attention(q, k, v, bias, causal, scale):
+    """``FlashAttention``'s forward on arrays by the fused kernel: (out, lse) shaped as the tiled
+    version's (batch + (L, dv) and batch + (L, 1)), or None."""
+    views = _attention_views(q, k, v, bias)
+    if views is None:
+        return None
+    batch, (q4, k4, v4, b4) = views
+    out, lse = kernels.attention(q4, k4, v4, b4, causal, scale)
+    return out.reshape(batch + out.shape[-2:]), lse.reshape(batch + (lse.shape[-1], 1))
+
+
+def attention_backward(q, k, v, bias, causal, scale, out, lse, g):
+    """dq, dk, dv of ``attention`` (with the broadcast batch shape, as the tiled version's), or None."""
+    views = None if creating_graph() or not kernels.usable(q, g, strided=True) else _attention_views(q, k, v, bias)
+    if views is None:
+        return None
+    batch, (q4, k4, v4, b4) = views
+    xp = get_array_module(q)
+    full = q4.shape[:2] + out.shape[-2:]
+    g4, out4 = (xp.ascontiguousarray(xp.broadcast_to(a, batch + a.shape[-2:])).reshape(full) for a in (g, out))
+    grads = kernels.attention_backward(q4, k4, v4, b4, causal, scale, out4, lse.reshape(full[:3]), g4)
+    return tuple(a.reshape(batch + a.shape[-2:]) for a in grads)

@@ -13,6 +13,11 @@ lane holds the row's total. No shared memory and no ``__syncthreads`` are needed
 keeps a running maximum m and a running sum s of e^(x - m) in a single pass (the *online
 softmax*: when a larger value arrives, the sum so far is rescaled by e^(m_old - m_new)).
 
+Attention (``attention_forward``/``attention_backward``) is the one kernel pair that needs more: a
+block of threads shares tiles of keys (or queries) in ``__shared__`` memory and waits at
+``__syncthreads`` until a tile is loaded, FlashAttention-2's algorithm (``minigrad/ops/attention.py``
+describes it and keeps the array version as the reference).
+
 These functions take and return arrays (not Tensors). The ops in ``minigrad.ops`` reach them
 through ``minigrad.cuda.fused``, which calls them when ``usable(...)`` says so; otherwise the ops
 run their composed code, which is the reference the kernels are tested against. The source is
@@ -47,23 +52,29 @@ template<typename T> __device__ __forceinline__ T warp_sum(T v) {
     return v;
 }
 
-// online softmax, one step: fold value v into the running maximum m and sum s of e^(x - m)
+// the larger of a and b, NaN if either is (a plain comparison would drop a NaN: NaN > b is false)
+template<typename T> __device__ __forceinline__ T max_nan(T a, T b) { return (a > b || a != a) ? a : b; }
+
+// online softmax, one step: fold value v into the running maximum m and sum s of e^(x - m).
+// A NaN becomes the maximum, so that it reaches every output through x - m, as in the composed path.
 template<typename T> __device__ __forceinline__ void online_add(T& m, T& s, T v) {
-    if (v > m) { s = s * ex(m - v) + T(1); m = v; }
+    if (v > m || v != v) { s = s * ex(m - v) + T(1); m = v; }
     else if (v > -INFINITY) s += ex(v - m);
 }
 
-// log Σ_c e^(x_c) of one row, in every lane of the warp (-inf for a row of -inf)
-template<typename T> __device__ __forceinline__ T row_logsumexp(const T* x, int cols, int lane) {
-    T m = -INFINITY, s = T(0);
+// The maximum m and the sum s = Σ_c e^(x_c - m) of one row, in every lane of the warp
+// (m = -inf, s = 0 for a row of -inf). They are kept apart, not folded into lse = m + log s:
+// in float32, lse is rounded to the spacing of numbers near m (1e-3 at m = 1e4), and exp(x - lse)
+// would carry that error; x - m is exact for the entries near the maximum, which are the ones that count.
+template<typename T> __device__ __forceinline__ void row_max_sum(const T* x, int cols, int lane, T& m, T& s) {
+    m = -INFINITY; s = T(0);
     for (int c = lane; c < cols; c += 32) online_add(m, s, x[c]);
     for (int d = 16; d > 0; d >>= 1) {           // merge two lanes' (m, s): rescale both to the larger m
         T m2 = __shfl_xor_sync(0xffffffffu, m, d), s2 = __shfl_xor_sync(0xffffffffu, s, d);
-        T mm = m > m2 ? m : m2;
+        T mm = max_nan(m, m2);
         s = (m > -INFINITY ? s * ex(m - mm) : T(0)) + (m2 > -INFINITY ? s2 * ex(m2 - mm) : T(0));
         m = mm;
     }
-    return m + lg(s);
 }
 
 // which row this warp owns; blocks hold blockDim.x / 32 warps
@@ -76,8 +87,10 @@ template<typename T> __device__ __forceinline__ T row_logsumexp(const T* x, int 
 template<typename T> __global__ void softmax_forward(const T* x, T* y, long long rows, int cols, int log_softmax) {
     ROW_AND_LANE
     x += row * cols; y += row * cols;
-    const T lse = row_logsumexp(x, cols, lane);
-    for (int c = lane; c < cols; c += 32) y[c] = log_softmax ? x[c] - lse : ex(x[c] - lse);
+    T m, s;
+    row_max_sum(x, cols, lane, m, s);
+    const T log_s = lg(s);
+    for (int c = lane; c < cols; c += 32) y[c] = log_softmax ? (x[c] - m) - log_s : ex(x[c] - m) / s;
 }
 
 // softmax:      dx = y (g - Σ g y)
@@ -92,24 +105,29 @@ template<typename T> __global__ void softmax_backward(const T* y, const T* g, T*
     for (int c = lane; c < cols; c += 32) dx[c] = log_softmax ? g[c] - ex(y[c]) * acc : y[c] * (g[c] - acc);
 }
 
-// loss_n = -coef_n (x_n[t_n] - logsumexp(x_n)); lse_n kept for the backward
+// loss_n = -coef_n (x_n[t_n] - m_n - log s_n); lse_n = m_n + log s_n kept for the backward in double,
+// where it holds the digits of log s_n that float32 would round away next to a large m_n
 template<typename T> __global__ void cross_entropy_forward(const T* x, const long long* target, const T* coef,
-                                                           T* loss, T* lse, long long rows, int cols) {
+                                                           T* loss, double* lse, long long rows, int cols) {
     ROW_AND_LANE
     x += row * cols;
-    const T l = row_logsumexp(x, cols, lane);
-    if (lane == 0) { lse[row] = l; loss[row] = -coef[row] * (x[target[row]] - l); }
+    T m, s;
+    row_max_sum(x, cols, lane, m, s);
+    const T log_s = lg(s);
+    if (lane == 0) { lse[row] = (double)m + (double)log_s; loss[row] = -coef[row] * ((x[target[row]] - m) - log_s); }
 }
 
 // dx_n = coef_n G_n (softmax(x_n) - onehot(t_n)), G the incoming gradient per row
-template<typename T> __global__ void cross_entropy_backward(const T* x, const T* lse, const long long* target,
+// (x - lse in double, then the exponential in T: exact for the large logits that dominate the row)
+template<typename T> __global__ void cross_entropy_backward(const T* x, const double* lse, const long long* target,
                                                             const T* coef, const T* G, T* dx, long long rows,
                                                             int cols) {
     ROW_AND_LANE
     x += row * cols; dx += row * cols;
-    const T k = coef[row] * G[row], l = lse[row];
+    const T k = coef[row] * G[row];
+    const double l = lse[row];
     const long long t = target[row];
-    for (int c = lane; c < cols; c += 32) dx[c] = k * (ex(x[c] - l) - (c == t ? T(1) : T(0)));
+    for (int c = lane; c < cols; c += 32) dx[c] = k * (ex(T((double)x[c] - l)) - (c == t ? T(1) : T(0)));
 }
 
 // y = (x - mean) rstd · w + b over rows; mean and rstd = 1/√(var + eps) kept for the backward
@@ -174,14 +192,165 @@ template<typename T> __global__ void gelu_forward(const T* x, T* y, long long n,
 template<typename T> __global__ void gelu_backward(const T* x, const T* g, T* dx, long long n, int tanh_approx) {
     EACH_ELEMENT { T cdf, pdf; gelu_cdf_pdf(x[i], tanh_approx, cdf, pdf); dx[i] = g[i] * (cdf + x[i] * pdf); }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Attention  O = softmax(Q Kᵀ·scale + bias) V,  FlashAttention-2 style: one kernel per direction
+// ---------------------------------------------------------------------------------------------
+// The arrays are (batch, head, rows, columns) views given by their strides in elements (the last
+// axis contiguous), so heads split out of a (B, T, H·dh) projection need no copy and a mask that
+// broadcasts (a key-padding mask: stride 0 over heads and query rows) is read in place.
+// Each block works on one (batch, head) and one tile of rows; tiles of the other side pass
+// through shared memory. Tile sizes keep shared memory within the 48 KB every GPU gives a block.
+// Each kernel's shared memory is one struct, *Shared, whose size the tests check.
+template<typename T> struct Attention {
+    static constexpr int MAX_HEAD = 512 / sizeof(T);     // head sizes up to 128 (float), 64 (double)
+    static constexpr int KEYS = 32;                      // forward: keys per tile; backward: threads per block
+    static constexpr int QUERIES = 16;                   // backward: query rows per tile
+};
+template<typename T> struct AttentionForwardShared {
+    T k[Attention<T>::KEYS][Attention<T>::MAX_HEAD], v[Attention<T>::KEYS][Attention<T>::MAX_HEAD];
+};
+template<typename T> struct AttentionBackwardShared {
+    T q[Attention<T>::QUERIES][Attention<T>::MAX_HEAD], g[Attention<T>::QUERIES][Attention<T>::MAX_HEAD];
+    T k[Attention<T>::KEYS][Attention<T>::MAX_HEAD], ds[Attention<T>::QUERIES][Attention<T>::KEYS];
+    T lse[Attention<T>::QUERIES], D[Attention<T>::QUERIES];
+};
+
+// the lowest finite number: the running maximum's start, so that a row of -inf scores gives
+// e^(-inf - lowest) = 0, never e^(-inf + inf) = NaN
+__device__ __forceinline__ float lowest(float) { return -3.4028234663852886e38f; }
+__device__ __forceinline__ double lowest(double) { return -1.7976931348623157e308; }
+
+// the (batch, head) this block works on, and where its tile of `rows` rows starts
+#define ATTENTION_BLOCK(rows) \
+    const int tiles = (rows + blockDim.x - 1) / blockDim.x; \
+    const long long head = blockIdx.x / tiles; \
+    const long long b = head / heads, h = head % heads; \
+    const int first = (blockIdx.x % tiles) * blockDim.x, tid = threadIdx.x; \
+    q += b * stride_qb + h * stride_qh; k += b * stride_kb + h * stride_kh; v += b * stride_vb + h * stride_vh; \
+    if (has_bias) bias += b * stride_bb + h * stride_bh;
+
+// the strides, in elements, of the batch, head and row axes of q, k, v; of every axis of the bias
+#define ATTENTION_STRIDES long long stride_qb, long long stride_qh, long long stride_qr, \
+    long long stride_kb, long long stride_kh, long long stride_kr, long long stride_vb, long long stride_vh, \
+    long long stride_vr, long long stride_bb, long long stride_bh, long long stride_br, long long stride_bc
+
+// The score of query i and key j: q_i · k_j · scale + bias_ij, -inf for a key right of the diagonal.
+template<typename T> __device__ __forceinline__ T attention_score(const T* qi, const T* kj, int d, T scale,
+                                                                   const T* bias, int has_bias, long long stride_br,
+                                                                   long long stride_bc, int i, int j, int causal) {
+    if (causal && j > i) return -INFINITY;
+    T s = T(0);
+    for (int e = 0; e < d; ++e) s += qi[e] * kj[e];
+    return has_bias ? s * scale + bias[i * stride_br + j * stride_bc] : s * scale;
+}
+
+// Forward: one thread per query row i keeps, in registers, q_i, the running maximum m, the sum
+// l = Σ e^(s - m) and acc = Σ e^(s - m) v over the key tiles seen so far (the online softmax);
+// out_i = acc / l and lse_i = m + log l at the end. Causal: the tiles past the block's last
+// row are never loaded. A row that sees no key gets out 0 and lse +inf (so its P is 0 in backward).
+template<typename T> __global__ void attention_forward(const T* q, const T* k, const T* v, const T* bias, T* out,
+                                                       T* lse, int heads, int L, int S, int d, int dv, T scale,
+                                                       int causal, int has_bias, ATTENTION_STRIDES) {
+    typedef Attention<T> A;
+    __shared__ AttentionForwardShared<T> sh;
+    ATTENTION_BLOCK(L)
+    const int i = first + tid;
+    const bool active = i < L;
+    T qi[A::MAX_HEAD], acc[A::MAX_HEAD], m = lowest(T(0)), l = T(0);
+    for (int e = 0; e < d; ++e) qi[e] = active ? q[i * stride_qr + e] : T(0);
+    for (int e = 0; e < dv; ++e) acc[e] = T(0);
+    const int end = causal ? min(S, first + (int)blockDim.x) : S;
+    for (int j0 = 0; j0 < end; j0 += A::KEYS) {
+        const int n = min(A::KEYS, end - j0);
+        __syncthreads();                                 // all are done with the previous tile
+        for (int x = tid; x < n * d; x += blockDim.x) sh.k[x / d][x % d] = k[(j0 + x / d) * stride_kr + x % d];
+        for (int x = tid; x < n * dv; x += blockDim.x) sh.v[x / dv][x % dv] = v[(j0 + x / dv) * stride_vr + x % dv];
+        __syncthreads();                                 // the tile is loaded
+        if (!active) continue;
+        T s[A::KEYS], m_new = m;
+        for (int j = 0; j < n; ++j) {
+            s[j] = attention_score(qi, sh.k[j], d, scale, bias, has_bias, stride_br, stride_bc, i, j0 + j, causal);
+            m_new = max_nan(m_new, s[j]);
+        }
+        const T alpha = ex(m - m_new);                   // rescales what was summed under the old maximum
+        l *= alpha;
+        for (int e = 0; e < dv; ++e) acc[e] *= alpha;
+        for (int j = 0; j < n; ++j) {
+            const T p = ex(s[j] - m_new);
+            l += p;
+            for (int e = 0; e < dv; ++e) acc[e] += p * sh.v[j][e];
+        }
+        m = m_new;
+    }
+    if (!active) return;
+    const bool blind = l == T(0);
+    for (int e = 0; e < dv; ++e) out[(head * L + i) * dv + e] = blind ? T(0) : acc[e] / l;
+    lse[head * L + i] = blind ? T(INFINITY) : m + lg(l);
+}
+
+// Backward (FlashAttention-2's): one thread per key row j keeps k_j, v_j, dk_j and dv_j in registers
+// and walks over the query tiles, recomputing each tile's P = exp(S - lse):
+//     dv_j += Σ_i P_ij dO_i,   dS_ij = P_ij (dO_i · v_j - D_i),   dk_j += Σ_i dS_ij q_i · scale,
+// with D_i = dO_i · O_i. dQ_i = Σ_j dS_ij k_j · scale sums over every key block: each block adds its
+// share, dS tile times K tile from shared memory, with one atomicAdd per element of dQ.
+// Causal: the query tiles wholly above the block's first key are skipped.
+template<typename T> __global__ void attention_backward(const T* q, const T* k, const T* v, const T* bias,
+                                                        const T* g, const T* lse, const T* D, T* dq, T* dk, T* dv,
+                                                        int heads, int L, int S, int d, int dvs, T scale,
+                                                        int causal, int has_bias, ATTENTION_STRIDES) {
+    typedef Attention<T> A;
+    __shared__ AttentionBackwardShared<T> sh;
+    ATTENTION_BLOCK(S)
+    const int j = first + tid;
+    const bool active = j < S;
+    T vj[A::MAX_HEAD], dkj[A::MAX_HEAD], dvj[A::MAX_HEAD];
+    for (int e = 0; e < d; ++e) { sh.k[tid][e] = active ? k[j * stride_kr + e] : T(0); dkj[e] = T(0); }
+    for (int e = 0; e < dvs; ++e) { vj[e] = active ? v[j * stride_vr + e] : T(0); dvj[e] = T(0); }
+    g += head * L * dvs; lse += head * L; D += head * L; dq += head * L * d;
+    for (int i0 = causal ? first / A::QUERIES * A::QUERIES : 0; i0 < L; i0 += A::QUERIES) {
+        const int n = min(A::QUERIES, L - i0);
+        __syncthreads();                                 // all are done with the previous tile
+        for (int x = tid; x < n * d; x += blockDim.x) sh.q[x / d][x % d] = q[(i0 + x / d) * stride_qr + x % d];
+        for (int x = tid; x < n * dvs; x += blockDim.x) sh.g[x / dvs][x % dvs] = g[(i0 + x / dvs) * dvs + x % dvs];
+        for (int r = tid; r < n; r += blockDim.x) { sh.lse[r] = lse[i0 + r]; sh.D[r] = D[i0 + r]; }
+        __syncthreads();                                 // the tile is loaded
+        for (int r = 0; r < n; ++r) {
+            T ds = T(0);
+            if (active) {
+                const T s = attention_score(sh.q[r], sh.k[tid], d, scale, bias, has_bias, stride_br, stride_bc,
+                                            i0 + r, j, causal);
+                const T p = ex(s - sh.lse[r]);         // 0 for a hidden key, and on a row that sees none (lse = inf)
+                T dp = T(0);
+                for (int e = 0; e < dvs; ++e) { dvj[e] += p * sh.g[r][e]; dp += sh.g[r][e] * vj[e]; }
+                ds = p * (dp - sh.D[r]);
+                for (int e = 0; e < d; ++e) dkj[e] += ds * sh.q[r][e];
+            }
+            sh.ds[r][tid] = ds;
+        }
+        __syncthreads();                                 // the dS tile is complete
+        for (int x = tid; x < n * d; x += blockDim.x) {
+            const int r = x / d, e = x % d;
+            T sum = T(0);
+            for (int c = 0; c < A::KEYS; ++c) sum += sh.ds[r][c] * sh.k[c][e];
+            atomicAdd(&dq[(i0 + r) * d + e], sum * scale);
+        }
+    }
+    if (!active) return;
+    for (int e = 0; e < d; ++e) dk[(head * S + j) * d + e] = dkj[e] * scale;
+    for (int e = 0; e < dvs; ++e) dv[(head * S + j) * dvs + e] = dvj[e];
+}
 '''
 
 KERNEL_NAMES = ('softmax_forward', 'softmax_backward', 'cross_entropy_forward', 'cross_entropy_backward',
-                'layer_norm_forward', 'layer_norm_backward', 'gelu_forward', 'gelu_backward')
+                'layer_norm_forward', 'layer_norm_backward', 'gelu_forward', 'gelu_backward',
+                'attention_forward', 'attention_backward')
 _CTYPES = {'float32': 'float', 'float64': 'double'}
 _ROWS_PER_BLOCK = 4             # warps per block: 128 threads
 _THREADS = 256                  # per block, for the elementwise kernels
 _MAX_BLOCKS = 65536             # the grid-stride loop covers the rest
+_QUERY_THREADS = 64             # attention forward: one thread per query row (ATTENTION_QUERY_THREADS)
+_KEY_THREADS = 32               # attention backward: one thread per key row (Attention<T>::KEYS)
 
 enabled = True                  # switch off to make every op take its composed path (to compare them)
 
@@ -225,13 +394,14 @@ def _runtime_for(array):
     return _runtime if _runtime is not None and _runtime.xp is xp else None
 
 
-def usable(*arrays):
+def usable(*arrays, strided=False):
     """True when these arrays can go through a fused kernel: all on a GPU (CuPy), all float32 or
-    all float64, laid out row after row (C-contiguous), and the kernels switched on."""
+    all float64, laid out row after row (C-contiguous; ``strided=True``: any layout, for the
+    attention kernels, which take strides), and the kernels switched on."""
     if not enabled or _runtime_for(arrays[0]) is None:
         return False
     dtype = arrays[0].dtype
-    return dtype.name in _CTYPES and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays)
+    return dtype.name in _CTYPES and all(a.dtype == dtype and (strided or a.flags.c_contiguous) for a in arrays)
 
 
 def _rows(x):
@@ -275,9 +445,10 @@ def softmax_backward(y, g, log=False):
 
 
 def cross_entropy(x, target, coef):
-    """Per-row losses -coef · log softmax(x)[target] of logits x (rows, C), and each row's logsumexp."""
+    """Per-row losses -coef · log softmax(x)[target] of logits x (rows, C), and each row's logsumexp
+    (float64 whatever x's dtype: the backward subtracts it from large logits)."""
     xp = _runtime_for(x).xp
-    loss, lse = xp.empty(x.shape[0], x.dtype), xp.empty(x.shape[0], x.dtype)
+    loss, lse = xp.empty(x.shape[0], x.dtype), xp.empty(x.shape[0], xp.float64)
     _row_launch('cross_entropy_forward', x, (x, target, coef, loss, lse, *_scalars(xp, x)))
     return loss, lse
 
@@ -327,3 +498,51 @@ def gelu_backward(x, g, approximate):
     dx = xp.empty_like(x)
     _elementwise_launch('gelu_backward', x, (x, g, dx, xp.int64(x.size), xp.int32(approximate == 'tanh')))
     return dx
+
+
+def attention_max_head(dtype):
+    """The largest head size the attention kernels take (Attention<T>::MAX_HEAD): 128 in float32, 64 in float64."""
+    return 512 // dtype.itemsize
+
+
+def _attention_scalars(xp, q, k, v, bias, causal, scale):
+    """The attention kernels' arguments after the arrays: sizes, scale, flags and strides in elements."""
+    _, heads, L, d = q.shape
+    S, dv = k.shape[2], v.shape[3]
+    strides = [a.strides[n] // a.itemsize for a in (q, k, v) for n in range(3)]
+    strides += [0] * 4 if bias is None else [st // bias.itemsize for st in bias.strides]
+    return (*(xp.int32(n) for n in (heads, L, S, d, dv)), q.dtype.type(scale), xp.int32(causal),
+            xp.int32(bias is not None), *(xp.int64(st) for st in strides))
+
+
+def attention(q, k, v, bias, causal, scale):
+    """(out, lse) of out = softmax(q kᵀ·scale + bias) v, lse = log Σ_j exp(scores) per query row.
+
+    q (B, H, L, d), k (B, H, S, d), v (B, H, S, dv): views of any strides with the last axis
+    contiguous (zero strides where they broadcast); ``bias`` None or a (B, H, L, S) view;
+    ``causal``: query i sees keys 0..i. out is (B, H, L, dv), lse (B, H, L), both C-contiguous."""
+    xp = _runtime_for(q).xp
+    B, H, L, _ = q.shape
+    out, lse = xp.empty((B, H, L, v.shape[3]), q.dtype), xp.empty((B, H, L), q.dtype)
+    blocks = B * H * ((L + _QUERY_THREADS - 1) // _QUERY_THREADS)
+    if blocks:
+        _runtime_for(q).launch('attention_forward', q.dtype, blocks, _QUERY_THREADS,
+                               (q, k, v, q if bias is None else bias, out, lse,
+                                *_attention_scalars(xp, q, k, v, bias, causal, scale)))
+    return out, lse
+
+
+def attention_backward(q, k, v, bias, causal, scale, out, lse, g):
+    """dq, dk, dv of ``attention`` from its out and lse and the output's gradient g (C-contiguous
+    (B, H, L, dv)); the gradients have the full (B, H) batch shape, C-contiguous."""
+    xp = _runtime_for(q).xp
+    B, H, S = k.shape[:3]
+    D = (g * out).sum(axis=-1)                           # D_i = dO_i · O_i
+    dq = xp.zeros(q.shape, q.dtype)                      # every key block adds its share
+    dk, dv = xp.empty(k.shape, q.dtype), xp.empty(v.shape, q.dtype)
+    blocks = B * H * ((S + _KEY_THREADS - 1) // _KEY_THREADS)
+    if blocks:
+        _runtime_for(q).launch('attention_backward', q.dtype, blocks, _KEY_THREADS,
+                               (q, k, v, q if bias is None else bias, g, lse, D, dq, dk, dv,
+                                *_attention_scalars(xp, q, k, v, bias, causal, scale)))
+    return dq, dk, dv

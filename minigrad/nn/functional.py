@@ -177,11 +177,11 @@ def embedding(input, weight, padding_idx=None):
     """
     index = _integer_indices(input, 'embedding', weight.device)
     rows = weight.shape[0]
-    if index.size:
-        lo, hi = int(index.min()), int(index.max())
-        if lo < 0 or hi >= rows:
-            raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for a table of {rows} rows "
-                             f"(weight shape {tuple(weight.shape)}); indices must be in [0, {rows - 1}]")
+    outside = (index < 0) | (index >= rows)
+    if outside.any():       # one read from the device (a GPU sync), and only the error reads more
+        bad = int(index[outside].reshape(-1)[0])
+        raise IndexError(f"embedding: index {bad} is out of range for a table of {rows} rows "
+                         f"(weight shape {tuple(weight.shape)}); indices must be in [0, {rows - 1}]")
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:
             raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings={rows}")
@@ -340,17 +340,19 @@ def _class_target(input, target, dim, weight, ignore_index, label_smoothing, op)
     xp = get_array_module(input.data)
     valid = index != ignore_index
     bad = valid & ((index < 0) | (index >= c))
-    if bad.any():
+    picked = xp.where(valid & ~bad, index, 0)       # a class in range for every sample (ignored ones: 0)
+    coef = valid.astype(input.dtype) if weight is None else weight[picked] * valid
+    # the count of bad targets and the mean's denominator come back from the device in one read (a GPU sync)
+    n_bad, denominator = xp.stack((bad.sum(dtype=coef.dtype), coef.sum())).tolist()
+    if n_bad:
         raise IndexError(f"{op}: target {int(index[bad].reshape(-1)[0])} is out of bounds: class indices must be in "
                          f"[0, {c - 1}] for C={c} classes (or equal ignore_index={ignore_index})")
-    index = xp.where(valid, index, 0)
-    coef = valid.astype(input.dtype) if weight is None else weight[index] * valid
     smooth = None
     if label_smoothing > 0:
         row = xp.ones(c, dtype=input.dtype) if weight is None else weight
         smooth = (row * (label_smoothing / c)).reshape((c,) + (1,) * (input.ndim - dim - 1))
-    rows = ClassTarget(index, valid, coef * (1.0 - label_smoothing), smooth, dim)
-    return rows, float(coef.sum())
+    rows = ClassTarget(picked, valid, coef * (1.0 - label_smoothing), smooth, dim)
+    return rows, denominator
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0):

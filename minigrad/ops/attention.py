@@ -36,13 +36,19 @@ Causal attention (query i sees keys 0..i, top-left aligned as PyTorch's ``is_cau
 key tiles that lie wholly right of the diagonal (about half the work) and masks the ones it
 crosses. A row that sees no key at all (every score -inf) gets output 0 and gradient 0, as in
 ``masked_softmax``. Python loops run over tiles only; every product is batched over the leading
-(batch, head) axes, which may broadcast, and on the GPU each is one cuBLAS matmul.
+(batch, head) axes, which may broadcast.
+
+On a GPU, ``FlashAttention`` hands both directions to the fused kernels of ``minigrad/cuda/kernels.py``
+(one kernel each: the same formulas, with the tiles in shared memory and the running m, l and acc in
+registers) as an early return; this tiled array code is their reference and runs wherever they do
+not apply (the CPU, more than two batch axes, heads over 128 (float32) or 64 (float64), double backward).
 """
 import math
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import creating_graph
 from ..backend import get_array_module
+from ..cuda import fused
 
 # Query and key rows per tile. On one CPU core (head size 32, float32, forward + backward) 128
 # was the fastest or within 10% of it from T = 256 to 1024: smaller tiles pay more Python and
@@ -155,12 +161,13 @@ def _tiled_forward(q, k, v, bias, causal, scale):
             l = alpha * l + p.sum(axis=-1, keepdims=True)
             acc = alpha * acc + p @ v[..., j0:j1, :]
             m = m_new
-        if bias is not None:            # a mask may hide every key from a row: l = 0 there
-            blind = l == 0
-            l[blind] = 1.0              # so the row's output is acc / 1 = 0
+        # A mask may hide every key from a row: l = 0 there. Such a row gets l = 1, so its output is
+        # acc / 1 = 0, and lse = inf, so backward's P = exp(S - lse) is 0 on it. copyto with where=,
+        # not l[blind] = 1: a boolean-mask assignment reads the mask back to the host (a GPU sync).
+        blind = l == 0
+        xp.copyto(l, 1, where=blind)
         lse = m + xp.log(l)
-        if bias is not None:
-            lse[blind] = math.inf       # so backward's P = exp(S - lse) is 0 on the row
+        xp.copyto(lse, math.inf, where=blind)
         outs.append(acc / l)
         lses.append(lse)
     if len(outs) == 1:
@@ -216,7 +223,9 @@ class FlashAttention(Function):
         ctx.save_for_backward(query, key, value, bias)
         scale = float(scale)            # a NumPy float64 scale would turn float32 work into float64
         ctx.causal, ctx.scale, ctx.bias_array = causal, scale, b
-        out, ctx.lse = _tiled_forward(query.data, key.data, value.data, b, causal, scale)
+        arrays = (query.data, key.data, value.data, b, causal, scale)
+        fast = fused.attention(*arrays)
+        out, ctx.lse = fast if fast is not None else _tiled_forward(*arrays)
         return out
 
     @staticmethod
@@ -225,6 +234,8 @@ class FlashAttention(Function):
         if creating_graph():            # formulas that can be differentiated again
             grads = _composed_grads(q, k, v, bias, ctx.causal, ctx.scale, g)
         else:
-            grads = [g._wrap(a) for a in _tiled_grads(q.data, k.data, v.data, ctx.bias_array, ctx.causal,
-                                                      ctx.scale, ctx.saved_output.data, ctx.lse, g.data)]
+            arrays = (q.data, k.data, v.data, ctx.bias_array, ctx.causal, ctx.scale, ctx.saved_output.data,
+                      ctx.lse, g.data)
+            fast = fused.attention_backward(*arrays)
+            grads = [g._wrap(a) for a in (fast if fast is not None else _tiled_grads(*arrays))]
         return tuple(gr if need else None for gr, need in zip(grads, ctx.needs_input_grad)) + (None, None, None)

@@ -20,31 +20,8 @@ import pytest
 import cuda_emulator
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad import backend
 from minigrad.autograd import gradcheck, gradgradcheck
 from minigrad.cuda import kernels
-
-
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
-    if cuda_emulator.compiler() is None:
-        pytest.skip("g++ is needed to emulate the CUDA kernels on the CPU")
-    return cuda_emulator.Emulator(str(tmp_path_factory.mktemp("kernels")))
-
-
-@pytest.fixture(params=["emulated", "cupy"])
-def runtime(request):
-    """Installs the runtime the kernels launch on and gives (array module, device name)."""
-    if request.param == "emulated":
-        kernels.set_runtime(request.getfixturevalue("emulator"))
-        yield np, "cpu"
-    else:
-        if backend.default_device() != "cuda" or backend.cuda_module().__name__ != "cupy":
-            pytest.skip("needs a GPU: run the suite with --device cuda")
-        kernels.set_runtime(None)
-        yield backend.cuda_module(), "cuda"
-    kernels.set_runtime(None)
-    kernels.enabled = True
 
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
@@ -120,6 +97,38 @@ def test_cross_entropy_forward_and_backward(runtime, rows, classes, dtype):
     dx = (np.exp(logp) - np.eye(classes)[target]) * (coef * G)[:, None]
     got = kernels.cross_entropy_backward(*map(xp.asarray, (x, host(lse), target, coef, G)))
     np.testing.assert_allclose(host(got), dx, **TOL[dtype])
+
+
+def test_softmax_and_cross_entropy_keep_their_precision_at_large_logits(runtime):
+    """float32 logits near 1e4 and 1e7: lse = m + log s rounded to float32 is off by up to half the
+    spacing of numbers near m (0.5 at 1e7), and exp(x - lse) with it; the kernels use exp(x - m) / s."""
+    xp, _ = runtime
+    x = np.array([[1e4, 1e4 - 1, 1e4 - 2, 0.0], [1e7, 1e7, 1e7, -1e7]], np.float32)
+    p = softmax_reference(x.astype(np.float64))
+    target, coef, G = np.array([1, 2]), np.ones(2, np.float32), np.ones(2, np.float32)
+    np.testing.assert_allclose(host(kernels.softmax(xp.asarray(x))), p, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(host(kernels.softmax(xp.asarray(x), log=True))[:, :3], np.log(p[:, :3]), rtol=1e-6)
+    loss, lse = kernels.cross_entropy(*map(xp.asarray, (x, target, coef)))
+    np.testing.assert_allclose(host(loss), -np.log(p[[0, 1], target]), rtol=1e-6)
+    dx = kernels.cross_entropy_backward(*map(xp.asarray, (x, host(lse), target, coef, G)))
+    np.testing.assert_allclose(host(dx), p - np.eye(4)[target], atol=1e-6)
+
+
+def test_a_nan_logit_makes_its_row_nan_as_the_composed_path(runtime):
+    """A NaN anywhere in a row (first column; a column of another lane) gives NaN for that row's softmax,
+    loss and gradient, so a diverging run shows up; the online softmax must not skip it."""
+    xp, _ = runtime
+    x = sample((3, 40), np.float32)
+    x[0, 0] = x[1, 35] = np.nan
+    nan_rows = np.array([True, True, False])
+    for log in (False, True):
+        y = host(kernels.softmax(xp.asarray(x), log=log))
+        assert np.isnan(y[nan_rows]).all() and np.isfinite(y[~nan_rows]).all()
+    target, coef = np.array([1, 2, 3]), np.ones(3, np.float32)
+    loss, lse = kernels.cross_entropy(*map(xp.asarray, (x, target, coef)))
+    assert np.array_equal(np.isnan(host(loss)), nan_rows)
+    dx = host(kernels.cross_entropy_backward(*map(xp.asarray, (x, host(lse), target, coef, coef))))
+    assert np.isnan(dx[nan_rows]).all() and np.isfinite(dx[~nan_rows]).all()
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -247,6 +256,21 @@ def test_gradcheck_and_double_backward_through_the_fused_ops(runtime, name):
               for k, s in enumerate(small)]
     assert gradcheck(fn, inputs)
     assert gradgradcheck(fn, inputs)
+
+
+def test_layer_norm_backward_of_a_float32_output_takes_a_float64_gradient(runtime):
+    """The incoming gradient may have another dtype than the output (backward(g) with a float64 g):
+    the kernel reads g as x's dtype, so that case takes the composed path (same answer as without kernels)."""
+    _, device = runtime
+    x0, g = sample((3, 8), np.float32), sample((3, 8), np.float64, seed=1)
+
+    def grad():
+        x = mg.tensor(x0, device=device, requires_grad=True)
+        F.layer_norm(x, (8,)).backward(mg.tensor(g, device=device))
+        return host(x.grad.data)
+    fused = grad()
+    kernels.enabled = False
+    np.testing.assert_allclose(fused, grad(), **TOL[np.float32])
 
 
 def test_ops_fall_back_where_no_kernel_applies(runtime, monkeypatch):

@@ -443,6 +443,7 @@ def test_mha_does_not_loop_over_heads():
         mha = nn.MultiheadAttention(16, heads)
         x = mg.randn(L, N, 16, requires_grad=True)
         return python_calls(lambda: mha(x, x, x)[0].sum().backward())
+    run(8)      # a first run may compile the fused kernels (CuPy, or the emulator): Python work done once
     assert run(1) == run(8)
 
 
