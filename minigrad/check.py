@@ -1182,6 +1182,34 @@ def check_sampling(module, seed=0):
     return report.finish()
 
 
+def check_semantic_search(module, seed=0):
+    """``mean_pool`` and ``top_k_documents`` against NumPy done here."""
+    report = _Report(module, "sentence embeddings: mean pooling and semantic search")
+    data = _Data(seed)
+    B, T, H = 3, 6, 8
+    hidden = data.randn(B, T, H)
+    mask = numpy.array([[1] * 6, [1] * 4 + [0] * 2, [1] * 2 + [0] * 4], dtype='int64')
+    m = mask[..., None].astype('float32')
+    expected = (hidden * m).sum(1) / m.sum(1)
+    with report.check(f"mean_pool of hidden states ({B}, {T}, {H}) over an attention mask with padding"):
+        got = _tensor_result(report.get('mean_pool')(data.tensor(hidden), minigrad.tensor(mask)), "the result")
+        _compare(got, expected, "the pooled vectors", rtol=1e-4, atol=1e-5,
+                 mistakes=[(hidden.mean(1), "the padding is averaged in: weight by the mask and divide by its sum"),
+                           ((hidden * m).sum(1), "a sum, not a mean: divide by the number of real tokens")])
+    docs = data.randn(7, H) * numpy.array([[0.2], [3.0], [1.0], [0.5], [2.0], [1.5], [0.1]], dtype='float32')
+    query = data.randn(H)
+    cos = docs @ query / (numpy.linalg.norm(docs, axis=1) * numpy.linalg.norm(query))
+    k = 3
+    with report.check(f"top_k_documents: the {k} best of 7 documents by cosine, best first"):
+        got = report.get('top_k_documents')(minigrad.tensor(query), minigrad.tensor(docs), k)
+        got = numpy.asarray(got.tolist() if isinstance(got, minigrad.Tensor) else got, dtype='int64')
+        _compare(got, numpy.argsort(-cos)[:k].astype('int64'), "the indices",
+                 mistakes=[(numpy.argsort(-(docs @ query))[:k].astype('int64'),
+                            "ranked by the raw dot product: divide by both norms (the documents are not unit vectors)"),
+                           (numpy.argsort(cos)[:k].astype('int64'), "those are the k WORST documents: sort descending")])
+    return report.finish()
+
+
 # ---------------------------------------------------------------------------------------------
 # finding and running the checker of an exercise file
 # ---------------------------------------------------------------------------------------------
@@ -1205,6 +1233,7 @@ EXERCISES = {
     'multi_head': check_multi_head,
     'encoder_layer': check_encoder_layer,
     'sampling': check_sampling,
+    'semantic_search': check_semantic_search,
 }
 
 

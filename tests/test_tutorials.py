@@ -83,6 +83,7 @@ BLANKS = [
     ("17_multi_head.py", ["split_heads", "merge_heads", "multi_head_attention"]),
     ("18_encoder_layer.py", ["add_and_norm", "encoder_layer"]),
     ("19_sampling.py", ["perplexity", "top_k_filter", "next_token_probs"]),
+    ("20_semantic_search.py", ["mean_pool", "top_k_documents"]),
 ]
 
 
@@ -378,6 +379,14 @@ def probs_temperature_multiplied(original):
     return lambda logits, temperature, top_k=None: original(logits, 1.0 / temperature, top_k)
 
 
+def mean_pool_with_padding(original):
+    return lambda hidden, attention_mask: hidden.mean(dim=1)
+
+
+def top_k_by_dot_product(original):
+    return lambda query, docs, k: [int(i) for i in (-(docs @ query)).argsort()[:k].tolist()]
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -466,6 +475,10 @@ WRONG = [
     ("19_sampling.py", None, "top_k_filter", top_k_smallest, ["FAIL  top_k_filter", "k SMALLEST"]),
     ("19_sampling.py", None, "next_token_probs", probs_temperature_multiplied,
      ["ok    top_k_filter", "FAIL  next_token_probs", "divide them by it"]),
+    ("20_semantic_search.py", None, "mean_pool", mean_pool_with_padding,
+     ["FAIL  mean_pool", "the padding is averaged in"]),
+    ("20_semantic_search.py", None, "top_k_documents", top_k_by_dot_product,
+     ["ok    mean_pool", "FAIL  top_k_documents", "raw dot product"]),
 ]
 
 
