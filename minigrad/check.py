@@ -1111,6 +1111,106 @@ def check_multi_head(module, seed=0):
 
 
 # ---------------------------------------------------------------------------------------------
+# chapters 9-15
+# ---------------------------------------------------------------------------------------------
+def check_encoder_layer(module, seed=0):
+    """``add_and_norm`` and ``encoder_layer`` (post-norm) against ``nn.TransformerEncoderLayer``."""
+    report = _Report(module, "the encoder layer: add & norm, attention, feed-forward")
+    data = _Data(seed)
+    N, L, E, h = 2, 5, 8, 2
+    minigrad.manual_seed(seed)
+    layer = minigrad.nn.TransformerEncoderLayer(E, h, dim_feedforward=16, dropout=0.0, batch_first=True).eval()
+    x, s = data.tensor(data.randn(N, L, E)), data.tensor(data.randn(N, L, E))
+    with report.check(f"add_and_norm(x, sublayer_out, norm) of ({N}, {L}, {E}) tensors"):
+        with minigrad.no_grad():
+            expected = layer.norm1(x + s)
+            mistakes = [(layer.norm1(s), "the residual is missing: add x before normalising"),
+                        (x + layer.norm1(s), "normalise the sum x + sublayer_out, not the sub-layer's output alone")]
+            got = _tensor_result(report.get('add_and_norm')(x, s, layer.norm1), "the result")
+        _compare(got, expected, "the result", rtol=1e-4, atol=1e-5, mistakes=mistakes)
+    with report.check(f"encoder_layer matches nn.TransformerEncoderLayer({E}, {h}) (post-norm, dropout off)"):
+        with minigrad.no_grad():
+            ref = layer(x)
+            attn = lambda t: layer.self_attn(t, t, t)[0]
+            ffn = lambda t: layer.linear2(layer.linear1(t).relu())
+            pre = x + attn(layer.norm1(x))
+            pre = pre + ffn(layer.norm2(pre))
+            no_res = layer.norm2(ffn(layer.norm1(attn(x))))
+            h1 = layer.norm1(x + attn(x))
+            linear_ffn = layer.norm2(h1 + layer.linear2(layer.linear1(h1)))
+            got = _tensor_result(report.get('encoder_layer')(x, layer), "the output")
+        _compare(got, ref, "the output", rtol=1e-4, atol=1e-5,
+                 mistakes=[(pre, "that is the pre-norm order x + f(LN(x)); this layer is post-norm: LN(x + f(x))"),
+                           (no_res, "the residual connections are missing: LN(x + f(x)), not LN(f(x))"),
+                           (linear_ffn, "no ReLU between linear1 and linear2 in the feed-forward network")])
+    return report.finish()
+
+
+def check_sampling(module, seed=0):
+    """``perplexity``, ``top_k_filter`` and ``next_token_probs`` against NumPy done here."""
+    report = _Report(module, "perplexity, temperature and top-k sampling")
+    data = _Data(seed)
+    with report.check("perplexity of a mean cross-entropy of 1.5 (natural log)"):
+        got = report.get('perplexity')(1.5)
+        _compare(numpy.float64(float(got)), numpy.float64(math.exp(1.5)), "the perplexity",
+                 mistakes=[(numpy.float64(2 ** 1.5), "the loss is in nats (natural log): perplexity = e^loss, not 2^loss"),
+                           (numpy.float64(1.5), "that is the loss itself: perplexity = exp(loss)")])
+    B, V, k = 3, 10, 4
+    z = data.randn(B, V)
+    kth = numpy.sort(z, axis=-1)[:, -k, None]
+    expected = numpy.where(z >= kth, z, -numpy.inf).astype(numpy.float32)
+    smallest = numpy.where(z <= numpy.sort(z, axis=-1)[:, k - 1, None], z, -numpy.inf).astype(numpy.float32)
+    k_plus = numpy.where(z >= numpy.sort(z, axis=-1)[:, -k - 1, None], z, -numpy.inf).astype(numpy.float32)
+    with report.check(f"top_k_filter keeps the {k} largest logits of each of {B} rows, -inf elsewhere"):
+        got = _tensor_result(report.get('top_k_filter')(data.tensor(z), k), "the result")
+        _compare(got, expected, "the filtered logits",
+                 mistakes=[(smallest, "you kept the k SMALLEST logits: keep the largest"),
+                           (k_plus, f"you kept k + 1 = {k + 1} logits: an off-by-one in the k-th largest value")])
+    T = 0.5
+    def probs(scores):
+        e = numpy.exp(scores - scores.max(-1, keepdims=True))
+        return (e / e.sum(-1, keepdims=True)).astype(numpy.float32)
+    with report.check(f"next_token_probs(logits, temperature={T}, top_k={k})"):
+        got = _tensor_result(report.get('next_token_probs')(data.tensor(z), T, k), "the probabilities")
+        _compare(got, probs(expected / T), "the probabilities", rtol=1e-4, atol=1e-6,
+                 mistakes=[(probs(expected * T), "the logits were multiplied by the temperature: divide them by it"),
+                           (probs(z / T), "the top-k filter is missing: only the k best tokens may be drawn"),
+                           (probs(expected), "the temperature is ignored")])
+    with report.check("next_token_probs with top_k=None is softmax(logits / T) over all tokens"):
+        got = _tensor_result(report.get('next_token_probs')(data.tensor(z), 2.0, None), "the probabilities")
+        _compare(got, probs(z / 2.0), "the probabilities", rtol=1e-4, atol=1e-6)
+    return report.finish()
+
+
+def check_semantic_search(module, seed=0):
+    """``mean_pool`` and ``top_k_documents`` against NumPy done here."""
+    report = _Report(module, "sentence embeddings: mean pooling and semantic search")
+    data = _Data(seed)
+    B, T, H = 3, 6, 8
+    hidden = data.randn(B, T, H)
+    mask = numpy.array([[1] * 6, [1] * 4 + [0] * 2, [1] * 2 + [0] * 4], dtype='int64')
+    m = mask[..., None].astype('float32')
+    expected = (hidden * m).sum(1) / m.sum(1)
+    with report.check(f"mean_pool of hidden states ({B}, {T}, {H}) over an attention mask with padding"):
+        got = _tensor_result(report.get('mean_pool')(data.tensor(hidden), minigrad.tensor(mask)), "the result")
+        _compare(got, expected, "the pooled vectors", rtol=1e-4, atol=1e-5,
+                 mistakes=[(hidden.mean(1), "the padding is averaged in: weight by the mask and divide by its sum"),
+                           ((hidden * m).sum(1), "a sum, not a mean: divide by the number of real tokens")])
+    docs = data.randn(7, H) * numpy.array([[0.2], [3.0], [1.0], [0.5], [2.0], [1.5], [0.1]], dtype='float32')
+    query = data.randn(H)
+    cos = docs @ query / (numpy.linalg.norm(docs, axis=1) * numpy.linalg.norm(query))
+    k = 3
+    with report.check(f"top_k_documents: the {k} best of 7 documents by cosine, best first"):
+        got = report.get('top_k_documents')(minigrad.tensor(query), minigrad.tensor(docs), k)
+        got = numpy.asarray(got.tolist() if isinstance(got, minigrad.Tensor) else got, dtype='int64')
+        _compare(got, numpy.argsort(-cos)[:k].astype('int64'), "the indices",
+                 mistakes=[(numpy.argsort(-(docs @ query))[:k].astype('int64'),
+                            "ranked by the raw dot product: divide by both norms (the documents are not unit vectors)"),
+                           (numpy.argsort(cos)[:k].astype('int64'), "those are the k WORST documents: sort descending")])
+    return report.finish()
+
+
+# ---------------------------------------------------------------------------------------------
 # finding and running the checker of an exercise file
 # ---------------------------------------------------------------------------------------------
 EXERCISES = {
@@ -1131,6 +1231,9 @@ EXERCISES = {
     'masks': check_masks,
     'positional_encoding': check_positional_encoding,
     'multi_head': check_multi_head,
+    'encoder_layer': check_encoder_layer,
+    'sampling': check_sampling,
+    'semantic_search': check_semantic_search,
 }
 
 

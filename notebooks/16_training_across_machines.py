@@ -1,51 +1,69 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -all
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 # ---
 
 # %% [markdown]
 # # Chapter 16 — Training across machines
 #
-# The articles stress that large models are trained on clusters of GPUs. This chapter shows how, on a real engine:
+# **Mirrors:** article 001 (*第四章：AI大模型技术实战*) §8 (计算资源需求高: "training large models needs GPU
+# clusters"); article 000 (*大模型入门：Transformer*) §8 (FAQ: how much compute? GPUs or TPUs); article 003
+# (*大模型：从理论到实践的应用*) §1 (the cost of training and running large models).
 #
-# | § | idea | here |
-# | --- | --- | --- |
-# | 1 | data parallelism | N copies of the model, each on its own share of the batch, gradients averaged: the same step as one big batch |
-# | 2 | the ring all-reduce | averaging N arrays with every link busy all the time, drawn step by step |
-# | 3 | its cost, timed | `benchmarks/distributed.py` under `mpiexec` (when MPI is installed), the fitted model, 8 and 64 ranks |
-# | 4 | gradient buckets | why DistributedDataParallel sends a few large messages while backward is still running |
-# | 5 | when one GPU is not enough | memory arithmetic for a GPT-3-size model: ZeRO, tensor and pipeline parallelism |
+# The articles stress that large models are trained on clusters of GPUs, without saying how. This chapter shows how,
+# on a real engine. **Data parallelism** (数据并行) runs N copies of the model, each on its own share of the batch,
+# and averages their gradients with an **all-reduce** (全归约); the **ring all-reduce** (环形全归约) keeps every link
+# busy; **gradient buckets** (梯度分桶) overlap it with backward; and when a model no longer fits on one GPU, it is
+# itself split: ZeRO, **tensor parallelism** (张量并行) and **pipeline parallelism** (流水线并行).
+#
+# | here | article |
+# | --- | --- |
+# | 1. Data parallelism: N copies of the model, gradients averaged, the same step as one big batch | 001 §8 |
+# | 2. The ring all-reduce: averaging N arrays with every link busy, drawn step by step | 001 §8 |
+# | 3. Its cost, timed: `benchmarks/distributed.py` under `mpiexec` (when MPI is installed), 8 and 64 ranks | 000 §8 |
+# | 4. Gradient buckets: why DistributedDataParallel sends a few large messages during backward | 001 §8 |
+# | 5. When one GPU is not enough: memory arithmetic for a GPT-3-size model | 003 §1; 000 §8 |
 #
 # Real runs use `minigrad.distributed` under MPI: `mpiexec -n 2 python -m minigrad demo --distributed` trains the digits
 # CNN on two processes. A notebook is one process, so here the ranks are simulated where needed; every figure below is
 # checked by an `assert`.
 
 # %%
+# %matplotlib inline
+import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
-import json
 import time
 
-import numpy as np
-import matplotlib.pyplot as plt
+try:
+    import minigrad
+except ImportError:          # minigrad is not pip-installed: use the checkout this notebook lives in
+    sys.path.insert(0, str(pathlib.Path.cwd().parent))
+    import minigrad
+print("minigrad", minigrad.__version__)
+FAST = os.environ.get("MINIGRAD_FAST") == "1"     # set by the tests; this chapter trains nothing long either way
 
-import minigrad
+import matplotlib.pyplot as plt
+import numpy as np
+
 from minigrad import nn, optim
 from minigrad.nn import functional as F
 from minigrad.distributed.ring import ring_all_reduce, ring_all_reduce_time, fit_ring_model
 
+minigrad.manual_seed(0);          # every random draw inside minigrad is now repeatable
+
 # %% [markdown]
-# ## 1. Data parallelism: N small batches make one big one
+# ## 1. Data parallelism: N small batches make one big one (article 001 §8)
 #
 # Each of N ranks holds the same model and computes the gradient of the mean loss on its own b samples. Averaging those
 # N gradients gives the gradient of the mean loss over all N·b samples — the gradient one process would compute on the
@@ -68,6 +86,12 @@ def make_model():
 
 one = make_model()                              # one process, batch N·b
 replicas = [make_model() for _ in range(N)]     # N ranks, batch b each
+
+# %% [markdown]
+# Five SGD steps, side by side: the one-process model on the whole batch, and the four replicas on their shards with
+# their gradients averaged before each step.
+
+# %%
 opt_one = optim.SGD(one.parameters(), lr=0.5)
 opt_replicas = [optim.SGD(r.parameters(), lr=0.5) for r in replicas]
 for step in range(5):
@@ -97,7 +121,7 @@ assert gap < 1e-6, gap         # equal up to float32 rounding (the sums are take
 # rounding noise Adam divides by its own size.
 
 # %% [markdown]
-# ## 2. The ring all-reduce, drawn
+# ## 2. The ring all-reduce, drawn (article 001 §8)
 #
 # The naive all-reduce sends every gradient to rank 0 and the sum back: rank 0's link carries 2(N−1)·M bytes and the
 # others idle. The ring does better. Each rank cuts its array into N chunks and talks only to its right-hand
@@ -117,6 +141,10 @@ assert all(np.array_equal(r, sum(arrays)) for r in results)
 sent = [sender for _, _, sender, _, _ in log]
 assert all(sent.count(r) == 2 * (N - 1) for r in range(N))   # 2(N-1) chunks each, as the formula says
 
+# %% [markdown]
+# Replaying the log shows what each rank holds of each chunk after every step.
+
+# %%
 # replay the log to draw what each rank holds of each chunk after every step
 state = [[{r} for _ in range(N)] for r in range(N)]          # state[rank][chunk]: whose contributions are in it
 frames = [[row[:] for row in state]]
@@ -127,7 +155,9 @@ for step in range(2 * (N - 1)):
     for receiver, chunk, contributions in outgoing:
         state[receiver][chunk] = state[receiver][chunk] | contributions if phase == 'reduce-scatter' else contributions
     frames.append([[set(c) for c in row] for row in state])
+assert all(len(c) == N for row in frames[-1] for c in row)      # every rank ends with every complete chunk
 
+# %%
 fig, axes = plt.subplots(1, len(frames), figsize=(2.1 * len(frames), 2.6))
 for k, (ax, frame) in enumerate(zip(axes, frames)):
     ax.imshow([[len(c) for c in row] for row in frame], vmin=1, vmax=N, cmap='Blues')
@@ -140,14 +170,13 @@ for k, (ax, frame) in enumerate(zip(axes, frames)):
 fig.suptitle('ring all-reduce, 4 ranks: how many ranks\' contributions each chunk holds (4 = complete)', fontsize=10)
 fig.tight_layout()
 plt.show()
-assert all(len(c) == N for row in frames[-1] for c in row)
 
 # %% [markdown]
 # Read the picture left to right: after the three reduce-scatter steps (RS) every chunk is complete on exactly one
 # rank (the diagonal of 4s); after the three all-gather steps (AG) every rank holds every complete chunk.
 
 # %% [markdown]
-# ## 3. The cost, timed
+# ## 3. The cost, timed (article 000 §8)
 #
 # `benchmarks/distributed.py` launches itself under `mpiexec -n 1` and `-n 2`, times `all_reduce` by message size, fits
 # B and α to the formula, and times a DistributedDataParallel step. Where MPI is not installed we fall back on figures
@@ -183,6 +212,7 @@ ax.set(xlabel='message (bytes)', ylabel='all-reduce time (s)', title='ring all-r
 ax.legend(fontsize=8)
 plt.show()
 
+# %%
 # the headline of the ring: going from 8 to 64 ranks barely changes the time for a large message
 big = 4e8                      # 100 M float32 gradients
 t8, t64 = (ring_all_reduce_time(n, big, bandwidth, latency) for n in (8, 64))
@@ -190,7 +220,7 @@ print(f"100 M gradients: {t8:.2f} s on 8 ranks, {t64:.2f} s on 64 ranks")
 assert t64 / t8 < 1.2 and t64 < 2 * big / bandwidth + 126 * latency
 
 # %% [markdown]
-# ## 4. Gradient buckets
+# ## 4. Gradient buckets (article 001 §8)
 #
 # How should the gradients be cut into messages? One all-reduce per parameter pays α once per tensor: a Transformer has
 # hundreds. One all-reduce of everything must wait for the whole backward pass. `DistributedDataParallel` groups the
@@ -216,7 +246,7 @@ assert len(_make_buckets(params, 25 * 2 ** 20)) == 1 and len(_make_buckets(param
 # Fewer, larger messages pay less latency; smaller buckets start earlier and overlap more of backward. PyTorch's default
 # of 25 MB is the compromise, and for a model of tens of millions of parameters it gives a handful of buckets.
 #
-# ## 5. When one GPU is not enough: a model of GPT-3's size
+# ## 5. When one GPU is not enough: a model of GPT-3's size (article 003 §1; article 000 §8)
 #
 # Data parallelism keeps a *whole* replica on every GPU. For GPT-3 (Ψ = 175 billion parameters), trained with Adam in
 # mixed precision, each parameter costs 2 bytes of fp16 weight, 2 of fp16 gradient, and K = 12 of optimizer state (an
@@ -265,3 +295,26 @@ assert per_gpu['ZeRO-2 (+ gradients)'] > gpu > per_gpu['ZeRO-3 (+ weights)'] == 
 # combined ("3-D parallelism"): tensor parallelism inside a node, pipeline stages across nodes, and data parallelism —
 # often ZeRO-sharded — over the copies of the pipeline, each level using the collectives of this chapter. GPT-3 itself
 # was trained on a cluster of thousands of GPUs.
+
+# %% [markdown]
+# ## Summary
+#
+# - Data parallelism: every rank starts from the same weights, all-reduces (averages) its gradients, and takes the same
+#   step — exactly the step of one process on the whole batch.
+# - The ring all-reduce sends $2(N-1)$ chunks of $M/N$ bytes per rank: its time tends to $2M/B$ however many ranks
+#   join; buckets of ~25 MB trade latency against overlap with backward.
+# - A GPT-3-size model's training state (2.8 TB) fits on no GPU: ZeRO shards it over the data-parallel ranks, tensor
+#   and pipeline parallelism split the model itself.
+#
+# ## Exercises
+#
+# 1. [`tutorials/02_gradient_descent.py`](../tutorials/02_gradient_descent.py): the SGD and momentum step every rank
+#    takes after the all-reduce (it must be the same on every rank, or the replicas drift apart).
+# 2. [`tutorials/11_training_loop.py`](../tutorials/11_training_loop.py): the training loop that `DistributedDataParallel`
+#    wraps; in §1, where would its `zero_grad`, `backward` and `step` go for each replica?
+# 3. In §1, give each replica its own seed in `make_model()`. How large is the gap after 5 steps, and which of the three
+#    rules did you break?
+# 4. With the fitted B and α of §3, at what message size does the ring on 64 ranks switch from latency-bound to
+#    bandwidth-bound?
+#
+# Check an exercise with `python -m minigrad check tutorials/02_gradient_descent.py` (see `tutorials/README.md`).

@@ -81,6 +81,9 @@ BLANKS = [
     ("15_masks.py", ["causal_mask", "padding_mask"]),
     ("16_positional_encoding.py", ["positional_encoding", "add_positions"]),
     ("17_multi_head.py", ["split_heads", "merge_heads", "multi_head_attention"]),
+    ("18_encoder_layer.py", ["add_and_norm", "encoder_layer"]),
+    ("19_sampling.py", ["perplexity", "top_k_filter", "next_token_probs"]),
+    ("20_semantic_search.py", ["mean_pool", "top_k_documents"]),
 ]
 
 
@@ -349,6 +352,41 @@ def layer_norm_backward_forgetting_eps(original):
     return lambda ctx, grad: original(ctx, grad)[:3]
 
 
+def add_and_norm_without_residual(original):
+    return lambda x, sublayer_out, norm: norm(sublayer_out)
+
+
+def encoder_layer_pre_norm(original):
+    def encoder_layer(x, layer):
+        h = layer.norm1(x)
+        x = x + layer.self_attn(h, h, h)[0]
+        return x + layer.linear2(layer.linear1(layer.norm2(x)).relu())
+    return encoder_layer
+
+
+def perplexity_base_2(original):
+    return lambda loss: 2 ** loss
+
+
+def top_k_smallest(original):
+    def top_k_filter(logits, k):
+        kept = -original(-logits, k)                  # the k smallest, +inf elsewhere
+        return minigrad.where(kept == math.inf, -kept, kept)
+    return top_k_filter
+
+
+def probs_temperature_multiplied(original):
+    return lambda logits, temperature, top_k=None: original(logits, 1.0 / temperature, top_k)
+
+
+def mean_pool_with_padding(original):
+    return lambda hidden, attention_mask: hidden.mean(dim=1)
+
+
+def top_k_by_dot_product(original):
+    return lambda query, docs, k: [int(i) for i in (-(docs @ query)).argsort()[:k].tolist()]
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -429,6 +467,18 @@ WRONG = [
      ["the gradient of bias is wrong", "2 times the expected value", "mismatch for input 2 (bias)"]),
     ("05_layer_norm.py", "LayerNormFunction", "backward", layer_norm_backward_forgetting_eps,
      ["LayerNormFunction.backward returned 3 value(s), expected 4", "None for the non-tensor ones"]),
+    ("18_encoder_layer.py", None, "add_and_norm", add_and_norm_without_residual,
+     ["FAIL  add_and_norm", "the residual is missing"]),
+    ("18_encoder_layer.py", None, "encoder_layer", encoder_layer_pre_norm,
+     ["ok    add_and_norm", "FAIL  encoder_layer", "pre-norm order"]),
+    ("19_sampling.py", None, "perplexity", perplexity_base_2, ["FAIL  perplexity", "not 2^loss"]),
+    ("19_sampling.py", None, "top_k_filter", top_k_smallest, ["FAIL  top_k_filter", "k SMALLEST"]),
+    ("19_sampling.py", None, "next_token_probs", probs_temperature_multiplied,
+     ["ok    top_k_filter", "FAIL  next_token_probs", "divide them by it"]),
+    ("20_semantic_search.py", None, "mean_pool", mean_pool_with_padding,
+     ["FAIL  mean_pool", "the padding is averaged in"]),
+    ("20_semantic_search.py", None, "top_k_documents", top_k_by_dot_product,
+     ["ok    mean_pool", "FAIL  top_k_documents", "raw dot product"]),
 ]
 
 

@@ -1,7 +1,6 @@
 """Exercise 5 — layer normalisation, forward and backward, as a custom Function.
 
-Follows the Transformer chapter (today notebooks/legacy_transformer.ipynb, §7 residual connections and
-layer norm) and
+Follows chapter 9 (notebooks/09_transformer.ipynb, §2 layer norm and the residual connection) and
 article 001 §4.1 (层归一化: normalise each layer's output to keep training stable).
 
 Layer norm rescales each vector of D features on its own (each token, in a Transformer), over the
