@@ -52,6 +52,11 @@ def is_numpy(xp):
     return xp is numpy
 
 
+def is_cupy(xp):
+    """True when the array module ``xp`` is the real CuPy (not NumPy, not a test double of it)."""
+    return getattr(xp, '__name__', None) == 'cupy'
+
+
 def get_array_module(*arrays):
     """The module (numpy or the CUDA module) whose arrays these are."""
     xp = _cuda_module

@@ -27,7 +27,7 @@ emulator installed with ``set_runtime`` (see ``tests/cuda_emulator.py``), the wa
 """
 import functools
 
-from ..backend import get_array_module
+from ..backend import get_array_module, is_cupy
 
 SOURCE = r'''
 #ifndef INFINITY
@@ -389,7 +389,7 @@ def _runtime_for(array):
     for arrays of its module, otherwise None (NumPy arrays, or a test double of CuPy)."""
     global _runtime
     xp = get_array_module(array)
-    if _runtime is None and xp.__name__ == 'cupy':
+    if _runtime is None and is_cupy(xp):
         _runtime = _CupyRuntime(xp)
     return _runtime if _runtime is not None and _runtime.xp is xp else None
 

@@ -47,7 +47,7 @@ import math
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import creating_graph
-from ..backend import get_array_module
+from ..backend import get_array_module, is_numpy
 from ..cuda import fused
 
 # Query and key rows per tile. On one CPU core (head size 32, float32, forward + backward) 128
@@ -60,7 +60,7 @@ GPU_BLOCK = 512
 
 
 def _block_size(xp):
-    return BLOCK if xp.__name__ == 'numpy' else GPU_BLOCK
+    return BLOCK if is_numpy(xp) else GPU_BLOCK
 
 
 # ---------------------------------------------------------------------------------------------
