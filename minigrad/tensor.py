@@ -664,28 +664,46 @@ class Tensor:
             raise ValueError(f"{op}: dimension repeated in {dim}")
         return out
 
+    def _accumulating(self, reduce):
+        """``reduce(self)``, in float32 when self is float16 (see ``in_float32``)."""
+        return reduce(self) if self.data.dtype != float16 else in_float32(reduce, self)
+
     @_numpy_spellings
     def sum(self, dim=None, keepdim=False):
-        return R.Sum.apply(self, self._dims(dim, 'sum'), keepdim)
+        dims = self._dims(dim, 'sum')
+        return self._accumulating(lambda x: R.Sum.apply(x, dims, keepdim))
 
     @_numpy_spellings
     def mean(self, dim=None, keepdim=False):
         if not dtypes.is_floating(self.dtype):
             raise TypeError(f"mean: needs a floating-point tensor, got {self.dtype} (use .float())")
-        return R.Mean.apply(self, self._dims(dim, 'mean'), keepdim)
+        dims = self._dims(dim, 'mean')
+        return self._accumulating(lambda x: R.Mean.apply(x, dims, keepdim))
+
+    def _count(self, dims, correction):
+        """n - correction, n the number of elements in each group that ``dims`` reduces."""
+        n = self.numel() if dims is None else int(numpy.prod([self.shape[d] for d in dims]))
+        return max(n - correction, 0)
 
     @_numpy_spellings
     def var(self, dim=None, correction=1, keepdim=False):
         """Σ (x - mean)² / (n - correction); correction=1 is the unbiased estimate."""
         dims = self._dims(dim, 'var')
-        n = self.numel() if dims is None else int(numpy.prod([self.shape[d] for d in dims]))
-        centred = self - self.mean(dims, keepdim=True)
-        return (centred * centred).sum(dims, keepdim=keepdim) / max(n - correction, 0)
+
+        def var(x):
+            centred = x - x.mean(dims, keepdim=True)
+            return (centred * centred).sum(dims, keepdim=keepdim) / self._count(dims, correction)
+        return self._accumulating(var)
 
     @_numpy_spellings
     def std(self, dim=None, correction=1, keepdim=False):
-        return self.var(dim, correction=correction, keepdim=keepdim).sqrt()
-
+        """√(Σ (x - mean)² / (n - correction)), computed as ‖x - mean‖ / √(n - correction): the norm
+        scales before squaring, so std([1e30, -1e30]) is finite, and its gradient is 0, not NaN,
+        where all values are equal (as PyTorch)."""
+        dims = self._dims(dim, 'std')
+        count = self._count(dims, correction)
+        return self._accumulating(
+            lambda x: (x - x.mean(dims, keepdim=True)).norm(2, dims, keepdim) / math.sqrt(count))
     def _extreme_dims(self, dim, op):
         """``_dims`` for max, min, argmax and argmin, which have no answer over an empty group."""
         dims = self._dims(dim, op)
@@ -766,11 +784,22 @@ class Tensor:
         if p == float('inf'):
             return self.abs().amax(dim, keepdim)
         if p == 2:
-            # sqrt has an infinite slope at 0; PyTorch's subgradient there is 0: mask both branches
-            sq = (self * self).sum(dim, keepdim)
-            zero = sq == 0
-            return sq.masked_fill(zero, 1).sqrt().masked_fill(zero, 0)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+            return self._accumulating(lambda x: x._euclidean(dim, keepdim))
+        return self._accumulating(lambda x: (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p))
+
+    def _euclidean(self, dim, keepdim):
+        """√Σ x², as s · √Σ (x/s)² with s = max |x| (a constant): squaring 1e30 in float32 overflows,
+        squaring x/s never does. sqrt has an infinite slope at 0; PyTorch's subgradient there is 0,
+        so an all-zero group takes s = 1 and both sides of the sqrt are masked."""
+        if self.numel() == 0:           # nothing to scale, and no max to scale by: Σ x² is 0
+            return (self * self).sum(dim, keepdim)
+        s = self.abs().amax(dim, keepdim=True).detach()
+        s = s.masked_fill(~s.isfinite() | (s == 0), 1)      # inf and NaN pass through unscaled
+        y = self / s
+        sq = (y * y).sum(dim, keepdim)
+        zero = sq == 0
+        scale = s if keepdim else s.reshape(sq.shape)
+        return sq.masked_fill(zero, 1).sqrt().masked_fill(zero, 0) * scale
 
     # ----- shape -----
     def reshape(self, *shape):
@@ -1619,6 +1648,18 @@ def parse_to(args, kwargs, op='to'):
         else:
             dtype = a
     return backend.check_device(device), None if dtype is None else dtypes.as_dtype(dtype, op)
+
+
+def in_float32(fn, *args):
+    """``fn(*args)`` with its float16 tensor arguments computed in float32 and the result cast back
+    to float16, as PyTorch computes half precision: 100 float16 values of 1000 sum to inf (the
+    largest float16 is 65504), the variance of values above 256 overflows, and a float16 sum of
+    many small values loses their digits. The casts are ops, so gradients flow through them."""
+    half = [isinstance(a, Tensor) and a.data.dtype == float16 for a in args]
+    if True not in half:
+        return fn(*args)
+    out = fn(*[a.to(float32) if h else a for a, h in zip(args, half)])
+    return out.to(float16)
 
 
 def _drop(shape, dims):

@@ -21,7 +21,7 @@ from ..ops.index import Embedding
 from ..ops.linalg import LinearFunction
 from ..ops.loss import BinaryCrossEntropy, ClassTarget, CrossEntropy
 from ..ops.norm import Normalize
-from ..tensor import Tensor, bool_, cat, where, int64
+from ..tensor import Tensor, bool_, cat, in_float32, where, int64
 
 
 
@@ -85,7 +85,7 @@ def gelu(input, approximate='none'):
     """x · Φ(x) with Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (GPT-2)."""
     if approximate not in ('none', 'tanh'):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(_floating(input, 'gelu'), approximate)
+    return in_float32(lambda x: Gelu.apply(x, approximate), _floating(input, 'gelu'))
 
 
 def sigmoid(input):
@@ -225,7 +225,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if p is not None and tuple(p.shape) != shape:
             raise ValueError(f"layer_norm: {name} of shape {tuple(p.shape)} must have normalized_shape {shape}")
     dims = tuple(range(input.ndim - k, input.ndim))
-    return Normalize.apply(input, weight, bias, dims, shape, eps)
+    return in_float32(lambda x, w, b: Normalize.apply(x, w, b, dims, shape, eps), input, weight, bias)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -266,7 +266,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             batch_var = input.data.var(axis=dims, ddof=1)
             running_mean.mul_(1 - momentum).add_(input._wrap(batch_mean * momentum))
             running_var.mul_(1 - momentum).add_(input._wrap(batch_var * momentum))
-    return Normalize.apply(input, weight, bias, dims, view, eps)
+    return in_float32(lambda x, w, b: Normalize.apply(x, w, b, dims, view, eps), input, weight, bias)
 
 
 # ---------------------------------------------------------------------------------------------
