@@ -39,6 +39,16 @@ def _floating(x, op, name='input'):
     return x
 
 
+def positive_ints(op, **arguments):
+    """Check a layer's size arguments (``Conv2d(kernel_size=0)``, ``Embedding(-1, 4)``): each must be a
+    positive int, or a tuple of them. Caught at construction, a wrong size can't become a silently
+    wrong model, nor a NumPy error deep inside the first forward."""
+    for name, value in arguments.items():
+        for v in value if isinstance(value, tuple) else (value,):
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+
+
 def _inverse(n):
     """1/n, or NaN for an empty reduction (a mean over nothing), as PyTorch."""
     return 1.0 / n if n else math.nan
@@ -256,6 +266,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if bias is not None:
             shift = shift + bias
         return input * scale.reshape(view) + shift.reshape(view)
+    if input.numel() == 0:      # an empty batch: nothing to normalise, no statistics to update (as PyTorch)
+        return input.clone()
     n = input.numel() // c
     if n <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape "
@@ -317,6 +329,7 @@ def _class_weight(weight, input, dim, op):
     """The class weights as an array of the input's dtype and device, or None."""
     if weight is None:
         return None
+    _tensor(weight, op, 'weight')       # as PyTorch: a list or an array is refused, by name
     c = input.shape[dim]
     if tuple(weight.shape) != (c,):
         raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} must have one entry per class, ({c},)")

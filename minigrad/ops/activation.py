@@ -18,6 +18,12 @@ from ..backend import get_array_module
 from ..cuda import fused
 
 
+def _minus_max(a, dim):
+    """a - max(a) along ``dim``, so that every exponent is ≤ 0; an empty array has no max and is
+    returned as it is (a softmax over no elements is empty)."""
+    return a - a.max(axis=dim, keepdims=True) if a.size else a
+
+
 class Softmax(Function):
     """softmax(x)_i = exp(x_i - max x) / sum_j exp(x_j - max x)   (subtracting the max avoids overflow).
 
@@ -31,8 +37,7 @@ class Softmax(Function):
         y = fused.softmax(x.data, dim)
         if y is not None:       # fast path: the fused kernel computed exactly the lines below
             return y
-        xp = get_array_module(x.data)
-        e = xp.exp(x.data - x.data.max(axis=dim, keepdims=True))
+        e = get_array_module(x.data).exp(_minus_max(x.data, dim))
         e /= e.sum(axis=dim, keepdims=True)
         return e
 
@@ -56,7 +61,7 @@ class LogSoftmax(Function):
         if y is not None:       # fast path: the fused kernel computed exactly the lines below
             return y
         xp = get_array_module(x.data)
-        shifted = x.data - x.data.max(axis=dim, keepdims=True)
+        shifted = _minus_max(x.data, dim)
         return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
     @staticmethod

@@ -190,13 +190,14 @@ def _im2col(x, win, groups):
     """
     n, c = x.shape[:2]
     view = win.unfold(win.pad(x)).reshape((n, groups, c // groups) + win.out_hw + win.kernel)
-    return view.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, n * win.out_hw[0] * win.out_hw[1], -1)
+    return view.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, n * win.out_hw[0] * win.out_hw[1],
+                                                       c // groups * win.kernel[0] * win.kernel[1])
 
 
 def _out_rows(gy, groups):
     """An output-shaped ``(N, O, OH, OW)`` array as rows per group: ``(G, N·OH·OW, O/G)``."""
     n, o, oh, ow = gy.shape
-    return gy.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(groups, n * oh * ow, -1)
+    return gy.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(groups, n * oh * ow, o // groups)
 
 
 class Conv2d(Function):
@@ -282,7 +283,7 @@ def max_pool2d_winners(x, win):
     the first entry (row-major) wins, as in PyTorch."""
     xp = get_array_module(x)
     windows = win.unfold(win.pad(x, -xp.inf))
-    return windows.reshape(windows.shape[:4] + (-1,)).argmax(axis=-1)
+    return windows.reshape(windows.shape[:4] + (win.kernel[0] * win.kernel[1],)).argmax(axis=-1)
 
 
 def winner_pixels(idx, win):
