@@ -680,6 +680,13 @@ class Tensor:
         dims = self._dims(dim, 'mean')
         return self._accumulating(lambda x: R.Mean.apply(x, dims, keepdim))
 
+    def _mean_exact(self, dims):
+        """The mean over ``dims`` (kept), corrected once by the mean of the residuals: Σx/n rounds, so
+        for a constant group of large values x - mean can come out nonzero (and normalised, that noise
+        would become ±1); the corrected mean is x exactly there, as PyTorch's Welford algorithm."""
+        mean = self.mean(dims, keepdim=True)
+        return mean + (self - mean).mean(dims, keepdim=True)
+
     def _count(self, dims, correction):
         """n - correction, n the number of elements in each group that ``dims`` reduces."""
         n = self.numel() if dims is None else int(numpy.prod([self.shape[d] for d in dims]))
@@ -691,7 +698,7 @@ class Tensor:
         dims = self._dims(dim, 'var')
 
         def var(x):
-            centred = x - x.mean(dims, keepdim=True)
+            centred = x - x._mean_exact(dims)
             return (centred * centred).sum(dims, keepdim=keepdim) / self._count(dims, correction)
         return self._accumulating(var)
 
@@ -703,7 +710,7 @@ class Tensor:
         dims = self._dims(dim, 'std')
         count = self._count(dims, correction)
         return self._accumulating(
-            lambda x: (x - x.mean(dims, keepdim=True)).norm(2, dims, keepdim) / math.sqrt(count))
+            lambda x: (x - x._mean_exact(dims)).norm(2, dims, keepdim) / math.sqrt(count))
     def _extreme_dims(self, dim, op):
         """``_dims`` for max, min, argmax and argmin, which have no answer over an empty group."""
         dims = self._dims(dim, op)

@@ -21,7 +21,7 @@ from ..ops.index import Embedding
 from ..ops.linalg import LinearFunction
 from ..ops.loss import BinaryCrossEntropy, ClassTarget, CrossEntropy
 from ..ops.norm import Normalize
-from ..tensor import Tensor, bool_, cat, in_float32, where, int64
+from ..tensor import Tensor, bool_, cat, float16, in_float32, where, int64
 
 
 
@@ -379,6 +379,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
     logits. The loss of article 002 §3.3.
     """
     op = 'cross_entropy'
+    if isinstance(input, Tensor) and input.dtype == float16:    # logits 75000 apart overflow float16's exp
+        return in_float32(lambda x: cross_entropy(x, target, weight, ignore_index, reduction, label_smoothing),
+                          input)
     _check_reduction(reduction, op)
     dim = _class_dim(input, op)
     if not 0.0 <= label_smoothing <= 1.0:

@@ -117,7 +117,7 @@ class Window2d:
 def int_tuple(value, n, op, name, what=None):
     """An int or an n-tuple of ints, as an n-tuple of ints. ``what`` is how the error names the
     tuple (pooling, always 2-d, says 'pair of ints')."""
-    t = (value,) * n if isinstance(value, int) else tuple(value)
+    t = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
     if len(t) != n or not all(isinstance(v, int) for v in t):
         raise ValueError(f"{op}: {name} must be an int or a {what or f'tuple of {n} ints'}, got {value!r}")
     return t

@@ -11,6 +11,8 @@ arrays allow it: the first lines of its forward and backward ask ``minigrad.cuda
 return its answer (the fast path); the lines below them are the composed reference the kernel is
 tested against, and what runs on the CPU and under ``create_graph=True``.
 """
+import numpy
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..cuda import fused
@@ -165,7 +167,10 @@ class BinaryCrossEntropy(Function):
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = g * (x - y) / (x * (1 - x)).clamp(min=1e-12)
+            # 1e-12 as PyTorch, or the smallest normal number where that is larger (float16, where 1e-12
+            # rounds to 0 and the quotient would be inf)
+            floor = max(1e-12, float(numpy.finfo(x.dtype).tiny))
+            gx = g * (x - y) / (x * (1 - x)).clamp(min=floor)
         if ctx.needs_input_grad[1]:
             gy = g * (_floored_log(1 - x) - _floored_log(x))
         return gx, gy

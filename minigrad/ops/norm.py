@@ -21,7 +21,7 @@ def _moments(x, dims, eps):
     The variance is taken of the centred values divided by s = max |x - mean| (a constant), as
     var + eps = s² · (mean((c/s)²) + eps/s²): squaring values of 1e30 overflows float32, squaring
     c/s ≤ 1 never does (a constant group takes s = 1)."""
-    mean = x.mean(dims, keepdim=True)
+    mean = x._mean_exact(dims)
     centred = x - mean
     s = centred.abs().amax(dims, keepdim=True).detach()
     s = s.masked_fill(~s.isfinite() | (s == 0), 1)
