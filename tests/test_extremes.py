@@ -161,9 +161,9 @@ def test_std_and_norm_do_not_overflow_before_the_square_root():
     assert mg.zeros(0).norm().item() == 0.0
 
 
-@pytest.mark.parametrize('op', ['std', 'norm', 'var', 'sum', 'mean'])
+@pytest.mark.parametrize('op', ['std', 'norm', 'mean'])
 def test_float16_reductions_accumulate_in_float32(op):
-    values = [300.0, 1000.0, -500.0, 2.0] * 25
+    values = [3000.0, 1000.0, -500.0, 2.0] * 25          # the sum, 87550, is past float16's 65504
     ours = getattr(mg.tensor(values, dtype=mg.float16), op)()
     theirs = getattr(torch.tensor(values, dtype=torch.float16), op)()
     assert ours.dtype == mg.float16
