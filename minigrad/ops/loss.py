@@ -11,8 +11,6 @@ arrays allow it: the first lines of its forward and backward ask ``minigrad.cuda
 return its answer (the fast path); the lines below them are the composed reference the kernel is
 tested against, and what runs on the CPU and under ``create_graph=True``.
 """
-import numpy
-
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..cuda import fused
@@ -169,7 +167,7 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[0]:
             # 1e-12 as PyTorch, or the smallest normal number where that is larger (float16, where 1e-12
             # rounds to 0 and the quotient would be inf)
-            floor = max(1e-12, float(numpy.finfo(x.dtype).tiny))
+            floor = max(1e-12, float(get_array_module(x.data).finfo(x.dtype).tiny))
             gx = g * (x - y) / (x * (1 - x)).clamp(min=floor)
         if ctx.needs_input_grad[1]:
             gy = g * (_floored_log(1 - x) - _floored_log(x))
