@@ -6,7 +6,7 @@ to float32, integers to int64. Random factories draw from ``minigrad.random``'s 
 from . import backend, random as _random
 from . import dtypes
 from .dtypes import float32, float64, int64, as_dtype
-from .tensor import Tensor, _shape_arg, cat
+from .tensor import Tensor, _shape_arg, _size_arg, cat
 
 
 def _finish(arr, requires_grad):
@@ -41,24 +41,25 @@ def from_numpy(array):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(_xp(device).zeros(_shape_arg(size), dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
+    return _finish(_xp(device).zeros(_size_arg(size, 'zeros'), dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(_xp(device).ones(_shape_arg(size), dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
+    return _finish(_xp(device).ones(_size_arg(size, 'ones'), dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(_xp(device).empty(_shape_arg(size), dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
+    return _finish(_xp(device).empty(_size_arg(size, 'empty'), dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = Tensor(fill_value).dtype
-    return _finish(_xp(device).full(_shape_arg((size,)), fill_value, dtype=dtype), requires_grad)
+    return _finish(_xp(device).full(_size_arg((size,), 'full'), fill_value, dtype=dtype), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    n, m = _size_arg((n, n if m is None else m), 'eye')
     return _finish(_xp(device).eye(n, m, dtype=dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
@@ -74,6 +75,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    steps, = _size_arg((steps,), 'linspace')
     return _finish(_xp(device).linspace(start, end, steps).astype(dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
@@ -91,14 +93,14 @@ def _drawn_dtype(dtype):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
     xp = _xp(device)
-    draw = _random.rng(xp, generator, 'rand').random(_shape_arg(size), dtype=_drawn_dtype(dtype))
+    draw = _random.rng(xp, generator, 'rand').random(_size_arg(size, 'rand'), dtype=_drawn_dtype(dtype))
     return _finish(draw.astype(dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples (mean 0, standard deviation 1)."""
     xp = _xp(device)
-    draw = _random.rng(xp, generator, 'randn').standard_normal(_shape_arg(size), dtype=_drawn_dtype(dtype))
+    draw = _random.rng(xp, generator, 'randn').standard_normal(_size_arg(size, 'randn'), dtype=_drawn_dtype(dtype))
     return _finish(draw.astype(dtype or dtypes.DEFAULT_FLOAT), requires_grad)
 
 
@@ -109,7 +111,7 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None,
     if low >= high:
         raise RuntimeError(f"randint: low ({low}) must be less than high ({high})")
     xp = _xp(device)
-    draw = _random.rng(xp, generator, 'randint').integers(low, high, size=_shape_arg((size,)))
+    draw = _random.rng(xp, generator, 'randint').integers(low, high, size=_size_arg((size,), 'randint'))
     return _finish(draw.astype(dtype or int64), requires_grad)
 
 
@@ -118,7 +120,7 @@ def randperm(n, *, generator=None, dtype=int64, device=None, requires_grad=False
 
     It is the order that sorts ``n`` uniform random keys, which works the same on every device
     (CuPy's generator has no ``permutation``) and is how PyTorch permutes on the GPU."""
-    n = int(n)
+    n, = _shape_arg((n,), 'randperm')
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     xp = _xp(device)

@@ -66,7 +66,7 @@ def _numpy_spellings(method):
 class Tensor:
     """An array with autograd: ``Tensor(data, dtype=None, device=None, requires_grad=False)``."""
 
-    __slots__ = ('data', 'grad', 'requires_grad', 'grad_fn', '_output_nr', '_version', '__weakref__',
+    __slots__ = ('data', '_grad', '_requires_grad', 'grad_fn', '_output_nr', '_version', '__weakref__',
                  '_post_accumulate_grad_hooks')     # set only by register_post_accumulate_grad_hook
     __hash__ = object.__hash__      # __eq__ is elementwise, so hashing stays by identity
 
@@ -81,8 +81,8 @@ class Tensor:
         ``grad_fn`` is the node that made the tensor and ``output_nr`` which of its outputs it is;
         ``version`` counts in-place changes and is shared by views of one memory."""
         self.data = data
-        self.grad = None
-        self.requires_grad = requires_grad
+        self._grad = None
+        self._requires_grad = requires_grad
         self.grad_fn = grad_fn
         self._output_nr = output_nr
         self._version = [0] if version is None else version
@@ -298,23 +298,23 @@ class Tensor:
         """A new tensor with this tensor's dtype and device unless given (as the other ``new_*``)."""
         return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
-    def _new(self, fill, size, dtype, device, requires_grad):
-        shape = _shape_arg(size)
+    def _new(self, op, fill, size, dtype, device, requires_grad):
+        shape = _size_arg(size, op)
         xp = backend.module_for(device or self.device)
         t = Tensor._make(xp.full(shape, fill, dtype=dtypes.as_dtype(dtype) if dtype is not None else self.dtype))
         return t.requires_grad_(True) if requires_grad else t
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new(0, size, dtype, device, requires_grad)
+        return self._new('new_zeros', 0, size, dtype, device, requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new(1, size, dtype, device, requires_grad)
+        return self._new('new_ones', 1, size, dtype, device, requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new(0, size, dtype, device, requires_grad)
+        return self._new('new_empty', 0, size, dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        return self._new(fill_value, (size,), dtype, device, requires_grad)
+        return self._new('new_full', fill_value, (size,), dtype, device, requires_grad)
 
     def is_contiguous(self):
         return bool(self.data.flags.c_contiguous)
@@ -334,6 +334,33 @@ class Tensor:
         return self.to(other.dtype)
 
     # ----- autograd -----
+    # ``requires_grad`` and ``grad`` are properties so that assigning them is checked as PyTorch does:
+    # an int tensor must not require grad (its gradient would be truncated to ints), and a gradient of
+    # the wrong shape would be broadcast by the optimizer into a silently wrong update.
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad):
+        self.requires_grad_(requires_grad)
+
+    @property
+    def grad(self):
+        """dL/dself after ``backward()`` (None before), with this tensor's shape, dtype and device."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad):
+        if grad is not None:
+            if not isinstance(grad, Tensor):
+                raise TypeError(f"grad: expected a Tensor or None, got {type(grad).__name__}")
+            if grad.shape != self.shape or grad.dtype != self.dtype or grad.device != self.device:
+                raise RuntimeError(
+                    f"grad: can't assign a gradient of shape {tuple(grad.shape)} ({grad.dtype}, "
+                    f"{grad.device}) to a tensor of shape {tuple(self.shape)} ({self.dtype}, {self.device})")
+        self._grad = grad
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor; a non-scalar tensor needs ``gradient`` (dL/dself)."""
         _api.backward(self, gradient, retain_graph, create_graph)
@@ -366,7 +393,7 @@ class Tensor:
                 f"requires_grad_: only floating-point tensors can require gradients, got {self.dtype}")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_: a non-leaf tensor's requires_grad can't be turned off; use detach()")
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         return self
 
     # ----- arithmetic -----
@@ -651,42 +678,77 @@ class Tensor:
             raise ValueError(f"{op}: dimension repeated in {dim}")
         return out
 
+    def _accumulating(self, reduce):
+        """``reduce(self)``, in float32 when self is float16 (see ``in_float32``)."""
+        return reduce(self) if self.data.dtype != float16 else in_float32(reduce, self)
+
     @_numpy_spellings
     def sum(self, dim=None, keepdim=False):
-        return R.Sum.apply(self, self._dims(dim, 'sum'), keepdim)
+        dims = self._dims(dim, 'sum')
+        return self._accumulating(lambda x: R.Sum.apply(x, dims, keepdim))
 
     @_numpy_spellings
     def mean(self, dim=None, keepdim=False):
         if not dtypes.is_floating(self.dtype):
             raise TypeError(f"mean: needs a floating-point tensor, got {self.dtype} (use .float())")
-        return R.Mean.apply(self, self._dims(dim, 'mean'), keepdim)
+        dims = self._dims(dim, 'mean')
+        return self._accumulating(lambda x: R.Mean.apply(x, dims, keepdim))
+
+    def _mean_exact(self, dims):
+        """The mean over ``dims`` (kept), corrected once by the mean of the residuals: Σx/n rounds, so
+        for a constant group of large values x - mean can come out nonzero (and normalised, that noise
+        would become ±1); the corrected mean is x exactly there, as PyTorch's Welford algorithm."""
+        mean = self.mean(dims, keepdim=True)
+        return mean + (self - mean).mean(dims, keepdim=True)
+
+    def _count(self, dims, correction):
+        """n - correction, n the number of elements in each group that ``dims`` reduces."""
+        n = self.numel() if dims is None else int(numpy.prod([self.shape[d] for d in dims]))
+        return max(n - correction, 0)
 
     @_numpy_spellings
     def var(self, dim=None, correction=1, keepdim=False):
         """Σ (x - mean)² / (n - correction); correction=1 is the unbiased estimate."""
         dims = self._dims(dim, 'var')
-        n = self.numel() if dims is None else int(numpy.prod([self.shape[d] for d in dims]))
-        centred = self - self.mean(dims, keepdim=True)
-        return (centred * centred).sum(dims, keepdim=keepdim) / max(n - correction, 0)
+
+        def var(x):
+            centred = x - x._mean_exact(dims)
+            return (centred * centred).sum(dims, keepdim=keepdim) / self._count(dims, correction)
+        return self._accumulating(var)
 
     @_numpy_spellings
     def std(self, dim=None, correction=1, keepdim=False):
-        return self.var(dim, correction=correction, keepdim=keepdim).sqrt()
+        """√(Σ (x - mean)² / (n - correction)), computed as ‖x - mean‖ / √(n - correction): the norm
+        scales before squaring, so std([1e30, -1e30]) is finite, and its gradient is 0, not NaN,
+        where all values are equal (as PyTorch)."""
+        dims = self._dims(dim, 'std')
+        count = self._count(dims, correction)
+        return self._accumulating(
+            lambda x: (x - x._mean_exact(dims)).norm(2, dims, keepdim) / math.sqrt(count))
+    def _extreme_dims(self, dim, op):
+        """``_dims`` for max, min, argmax and argmin, which have no answer over an empty group."""
+        dims = self._dims(dim, op)
+        if self.numel() == 0 and (dims is None or any(self.shape[d] == 0 for d in dims)):
+            raise IndexError(f"{op}: can't reduce over an empty dimension (shape {tuple(self.shape)}, "
+                             f"dim {dim}); there is no largest or smallest element")
+        return dims
 
     @_numpy_spellings
     def amax(self, dim=None, keepdim=False):
-        return R.AMax.apply(self, self._dims(dim, 'amax'), keepdim)
+        return R.AMax.apply(self, self._extreme_dims(dim, 'amax'), keepdim)
 
     @_numpy_spellings
     def amin(self, dim=None, keepdim=False):
-        return R.AMin.apply(self, self._dims(dim, 'amin'), keepdim)
+        return R.AMin.apply(self, self._extreme_dims(dim, 'amin'), keepdim)
 
     def _extreme(self, dim, keepdim, largest):
         if isinstance(dim, Tensor):
             return self.maximum(dim) if largest else self.minimum(dim)
         if dim is None:
             return self.amax() if largest else self.amin()
-        d = self._dim(dim, 'max' if largest else 'min')
+        op = 'max' if largest else 'min'
+        self._extreme_dims(dim, op)
+        d = self._dim(dim, op)
         indices = self.argmax(d, keepdim=True) if largest else self.argmin(d, keepdim=True)
         values = self.gather(d, indices)
         if not keepdim and self.ndim:
@@ -712,6 +774,7 @@ class Tensor:
 
     def _arg(self, name, dim, keepdim):
         xp = self._xp
+        self._extreme_dims(dim, name)
         if dim is None:
             out = getattr(xp, name)(self.data.reshape(-1))
             return self._wrap(xp.asarray(out, dtype=int64).reshape((1,) * self.ndim if keepdim else ()))
@@ -742,16 +805,27 @@ class Tensor:
         if p == float('inf'):
             return self.abs().amax(dim, keepdim)
         if p == 2:
-            # sqrt has an infinite slope at 0; PyTorch's subgradient there is 0: mask both branches
-            sq = (self * self).sum(dim, keepdim)
-            zero = sq == 0
-            return sq.masked_fill(zero, 1).sqrt().masked_fill(zero, 0)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+            return self._accumulating(lambda x: x._euclidean(dim, keepdim))
+        return self._accumulating(lambda x: (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p))
+
+    def _euclidean(self, dim, keepdim):
+        """√Σ x², as s · √Σ (x/s)² with s = max |x| (a constant): squaring 1e30 in float32 overflows,
+        squaring x/s never does. sqrt has an infinite slope at 0; PyTorch's subgradient there is 0,
+        so an all-zero group takes s = 1 and both sides of the sqrt are masked."""
+        if self.numel() == 0:           # nothing to scale, and no max to scale by: Σ x² is 0
+            return (self * self).sum(dim, keepdim)
+        s = self.abs().amax(dim, keepdim=True).detach()
+        s = s.masked_fill(~s.isfinite() | (s == 0), 1)      # inf and NaN pass through unscaled
+        y = self / s
+        sq = (y * y).sum(dim, keepdim)
+        zero = sq == 0
+        scale = s if keepdim else s.reshape(sq.shape)
+        return sq.masked_fill(zero, 1).sqrt().masked_fill(zero, 0) * scale
 
     # ----- shape -----
     def reshape(self, *shape):
         """The same elements in a new shape; one size may be -1 (inferred)."""
-        return self._reshape(_shape_arg(shape), 'reshape')
+        return self._reshape(_shape_arg(shape, 'reshape'), 'reshape')
 
     def _reshape(self, shape, op):
         if shape == self.shape:
@@ -768,13 +842,13 @@ class Tensor:
 
     def view(self, *shape):
         """As ``reshape``. Unlike PyTorch's ``view`` it never fails on non-contiguous memory (it copies)."""
-        return self._reshape(_shape_arg(shape), 'view')
+        return self._reshape(_shape_arg(shape, 'view'), 'view')
 
     def view_as(self, other):
         return self.reshape(other.shape)
 
     def permute(self, *dims):
-        dims = _shape_arg(dims)
+        dims = _shape_arg(dims, 'permute')
         if sorted(self._dim(d, 'permute') for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {tuple(self.shape)}")
         dims = tuple(self._dim(d, 'permute') for d in dims)
@@ -814,7 +888,7 @@ class Tensor:
         return self.reshape(self.shape[:s] + (n,) + self.shape[e + 1:])
 
     def expand(self, *sizes):
-        sizes = _shape_arg(sizes)
+        sizes = _shape_arg(sizes, 'expand')
         if len(sizes) < self.ndim:
             raise ValueError(f"expand: the number of sizes {len(sizes)} is smaller than the number of "
                              f"dims of shape {tuple(self.shape)}")
@@ -837,7 +911,7 @@ class Tensor:
 
     def sum_to_size(self, *shape):
         """Sum over broadcast axes until the shape is ``shape`` (the reverse of ``expand``)."""
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, 'sum_to_size')
         if self.shape == shape:
             return self
         lead = self.ndim - len(shape)
@@ -850,7 +924,7 @@ class Tensor:
         return self if self.data.flags.c_contiguous else S.Contiguous.apply(self)
 
     def repeat(self, *reps):
-        reps = _shape_arg(reps)
+        reps = _size_arg(reps, 'repeat')
         if len(reps) < self.ndim:
             raise ValueError(f"repeat: {len(reps)} repeats given for a tensor of shape {tuple(self.shape)}; "
                              f"need at least {self.ndim}")
@@ -1020,7 +1094,7 @@ class Tensor:
         return self[(slice(None),) * d + (slice(start, start + length),)]
 
     def flip(self, *dims):
-        dims = self._dims(_shape_arg(dims), 'flip') or ()
+        dims = self._dims(_shape_arg(dims, 'flip'), 'flip') or ()
         return self[tuple(slice(None, None, -1) if k in dims else slice(None) for k in range(self.ndim))]
 
     def roll(self, shifts, dims=None):
@@ -1297,6 +1371,9 @@ class Tensor:
                     raise IndexError(f"index: tensors used as indices must be integer or bool, got {k.dtype}")
                 k = backend.to_device(k, self.device)       # a host index works on a GPU tensor, as PyTorch
                 advanced = True
+            elif not (k is None or k is Ellipsis or isinstance(k, (slice, numbers.Integral))):
+                raise IndexError(f"index: {k!r} can't index a tensor of shape {tuple(self.shape)}; use ints, "
+                                 f"slices, None, ... or integer/bool tensors")
             out.append(k)
         return tuple(out), advanced
 
@@ -1309,12 +1386,11 @@ class Tensor:
         v = value.to(self.dtype) if isinstance(value, Tensor) else self._scalar(value) \
             if isinstance(value, (numbers.Number, numpy.bool_)) else Tensor(value, dtype=self.dtype, device=self.device)
         if _State.enabled and (self.requires_grad or v.requires_grad):
-            if self._check_inplace('setitem') is not None:
-                raise RuntimeError(
-                    f"setitem: this tensor (shape {tuple(self.shape)}) is a slice of a tensor that requires "
-                    f"grad; index that tensor directly (y[1:][0] = v is y[1] = v)")
-            out = I.SetItem.apply(self, v, idx, True)
-            self._mark_modified(out)
+            if getattr(self.grad_fn, 'view_base', None) is not None:   # a view: its base is rewritten too
+                self._inplace('setitem', lambda old: I.SetItem.apply(old, v, idx, False))
+            else:
+                self._check_inplace('setitem')
+                self._mark_modified(I.SetItem.apply(self, v, idx, True))
         else:
             try:
                 self.data[idx] = v.data
@@ -1329,14 +1405,17 @@ class Tensor:
     # - ``save_for_backward`` records each saved tensor's version, and ``saved_tensors`` raises,
     #   naming the op, when it has changed since (``autograd/function.py``);
     # - here, ``_inplace`` computes the new value out of place, writes it into the memory and, while
-    #   recording, makes the op that computed it the tensor's ``grad_fn`` (``_mark_modified``); for a
-    #   slice of a tensor that requires grad, the base's history is rewritten with a ``SetItem``
-    #   (``ops/index.py``), which ``Function._record`` made possible by remembering each view's base;
+    #   recording, makes the op that computed it the tensor's ``grad_fn`` (``_mark_modified``);
+    # - a view (``y[1:]``, ``y.reshape(...)``, ``y.T``, and views of views) shares its memory with a
+    #   base tensor, whose value changes too: the base's history is rewritten as "the old base with
+    #   the view's elements replaced" (a ``SetItem`` from ``ops/index.py``). Where those elements sit
+    #   in the base is found by replaying the view's ops on a tensor of element numbers
+    #   (``_place_in_base``); ``Function._record`` made this possible by remembering each view's base;
     # - optimizers write ``p.data`` directly under ``no_grad`` and call ``_mark_modified()`` so that a
     #   graph still holding the old weights fails loudly (``optim/``).
     def _check_inplace(self, op):
         """Refuse in-place changes autograd could not follow; return the base tensor whose history
-        must be rewritten when self is a slice of it (``y[1:].add_(1)``), else None."""
+        must be rewritten when self is a view of it (``y[1:].add_(1)``, ``y.view(-1)[0] = 1``), else None."""
         if not _State.enabled:
             return None
         if self.requires_grad and self.grad_fn is None:
@@ -1344,24 +1423,55 @@ class Tensor:
                 f"{op}: a leaf tensor that requires grad (shape {tuple(self.shape)}) can't be changed in "
                 f"place while grad is recorded; wrap the update in `with minigrad.no_grad():`")
         base = getattr(self.grad_fn, 'view_base', None)
-        if base is None or not base.requires_grad:
+        # a reshape NumPy could only do by copying (of a transpose) is not a view, as in PyTorch
+        if base is None or not base.requires_grad or not self._xp.may_share_memory(self.data, base.data):
             return None
         if base.grad_fn is None:
             raise RuntimeError(
                 f"{op}: this tensor (shape {tuple(self.shape)}) is a view of a leaf that requires grad; "
                 f"changing it in place would change the leaf. Use `with minigrad.no_grad():` or clone()")
-        if not (isinstance(self.grad_fn, I.GetItemView) and self.grad_fn.view_of_base):
-            raise RuntimeError(
-                f"{op}: in-place changes are supported on tensors and on slices of them (y[1:].add_(1)), "
-                f"not on other views (shape {tuple(self.shape)}); use an out-of-place op or clone() first")
         return base
+
+    def _view_chain(self, op):
+        """The view ops that made self from its base, base first, each with the shape it produced."""
+        chain, shape, fn = [], self.shape, self.grad_fn
+        while True:
+            if fn._released:
+                raise RuntimeError(f"{op}: the graph that made this view (shape {tuple(self.shape)}) was freed "
+                                   f"by backward(); make the view again before changing it in place")
+            if isinstance(fn, S.Expand):
+                raise RuntimeError(f"{op}: this tensor (shape {tuple(self.shape)}) is an expanded view, in "
+                                   f"which several elements share one memory location; clone() it first")
+            chain.append((fn, shape))
+            if fn.view_of_base:
+                return chain[::-1]
+            shape = fn.next_edges[0][2]          # the shape of this view's input, made by the op before
+            fn = fn.next_edges[0][0]
+
+    @staticmethod
+    def _replay(chain, t):
+        """Apply the view ops of ``chain`` to ``t``, a tensor shaped like their base."""
+        for fn, shape in chain:
+            t = type(fn).apply(t, fn.dims if isinstance(fn, S.Permute) else
+                               fn.idx if isinstance(fn, I.GetItemView) else shape)
+        return t
+
+    def _place_in_base(self, chain):
+        """The index of self's elements in its base: a slice's own index when self is one, else
+        integer arrays found by replaying the chain on the element numbers 0, 1, ... of the base."""
+        if len(chain) == 1 and isinstance(chain[0][0], I.GetItemView):
+            return chain[0][0].idx
+        base_shape = chain[0][0].next_edges[0][2]
+        xp = self._xp
+        positions = self._wrap(xp.arange(int(numpy.prod(base_shape))).reshape(base_shape))
+        return xp.unravel_index(self._replay(chain, positions).data, base_shape)
 
     def _mark_modified(self, result=None):
         """Record an in-place change: a new version and, while recording, ``result``'s node as the maker
         of the new value."""
         self._version[0] += 1
         if result is not None and result.requires_grad:
-            self.grad_fn, self._output_nr, self.requires_grad = result.grad_fn, result._output_nr, True
+            self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
 
     def _inplace(self, op, compute):
         """Overwrite this tensor with ``compute(old)``. While recording, ``old`` is a clone, so the
@@ -1375,15 +1485,17 @@ class Tensor:
         if r.shape != self.shape:
             raise RuntimeError(f"{op}: the result of shape {tuple(r.shape)} doesn't fit the tensor of shape "
                                f"{tuple(self.shape)}")
-        if base is not None:     # the base's new value: its old value with this slice replaced
-            base._mark_modified(I.SetItem.apply(base, r, self.grad_fn.idx, False))
+        if base is not None:       # the base's new value: its old value with self's elements replaced
+            chain = self._view_chain(op)
+            base._mark_modified(I.SetItem.apply(base, r, self._place_in_base(chain), True))
+            r = self._replay(chain, base)          # self is again a view of the (rewritten) base
         try:
             self.data[...] = r.data
         except ValueError as e:
             raise RuntimeError(f"{op}: can't write into this tensor ({e})") from None
         self._mark_modified(r if _State.enabled else None)
         if base is not None:
-            base._version[0] -= 1          # one change, counted once (base and slice share the counter)
+            base._version[0] -= 1          # one change, counted once (base and view share the counter)
         return self
 
     def add_(self, other, alpha=1):
@@ -1559,18 +1671,41 @@ def parse_to(args, kwargs, op='to'):
     return backend.check_device(device), None if dtype is None else dtypes.as_dtype(dtype, op)
 
 
+def in_float32(fn, *args):
+    """``fn(*args)`` with its float16 tensor arguments computed in float32 and the result cast back
+    to float16, as PyTorch computes half precision: 100 float16 values of 1000 sum to inf (the
+    largest float16 is 65504), the variance of values above 256 overflows, and a float16 sum of
+    many small values loses their digits. The casts are ops, so gradients flow through them."""
+    half = [isinstance(a, Tensor) and a.data.dtype == float16 for a in args]
+    if True not in half:
+        return fn(*args)
+    out = fn(*[a.to(float32) if h else a for a, h in zip(args, half)])
+    return out.to(float16)
+
+
 def _drop(shape, dims):
     return tuple(s for i, s in enumerate(shape) if dims is not None and i not in dims)
 
 
-def _shape_arg(shape):
-    """Accept both f(2, 3) and f((2, 3)); returns a tuple of ints."""
+def _shape_arg(shape, op):
+    """Accept both f(2, 3) and f((2, 3)); returns a tuple of ints.
+
+    Anything that is not an integer (2.5, a float tensor) is refused rather than truncated: a size
+    of 2.5 is a mistake, and truncating it would hide the mistake in a silently smaller model."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     try:
-        return tuple(int(s) for s in shape)
+        return tuple(operator.index(s) for s in shape)
     except TypeError:
-        raise TypeError(f"expected a shape of ints, got {shape!r}") from None
+        raise TypeError(f"{op}: expected sizes to be ints, got {tuple(shape)!r}") from None
+
+
+def _size_arg(size, op):
+    """A shape for a new tensor: as ``_shape_arg``, and every size non-negative."""
+    shape = _shape_arg(size, op)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{op}: sizes must be non-negative, got {shape}")
+    return shape
 
 
 def _check_broadcast(shape, target, op, what):
@@ -1587,6 +1722,11 @@ def _check_matmul(a, b):
     if a.shape[-1] != k_b:
         raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
                            f"({a.shape[-1]} != {k_b})")
+    try:           # the batch dims (all but the last two) broadcast, as in elementwise ops
+        numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"matmul: the batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} don't "
+                           f"broadcast ({tuple(a.shape[:-2])} vs {tuple(b.shape[:-2])})") from None
 
 
 def _new_array(data, dtype, device):
@@ -1606,17 +1746,36 @@ def _new_array(data, dtype, device):
             arr = numpy.array(data)
         except ValueError as e:              # ragged nested lists
             raise ValueError(f"tensor: can't make a tensor from {type(data).__name__}: {e}") from None
+        if arr.dtype.kind in 'Ou' and not isinstance(data, numpy.generic):
+            _check_int_range(arr if arr.dtype.kind == 'u' else data, int64)    # Python ints past int64
         if dtype is None and arr.dtype.kind == 'f' and not isinstance(data, numpy.generic):
             arr = arr.astype(dtypes.DEFAULT_FLOAT)
         elif dtype is None and arr.dtype.kind in 'iu' and not isinstance(data, numpy.generic):
             arr = arr.astype(int64)
-        if arr.dtype.kind not in 'biuf':
-            raise TypeError(f"tensor: can't make a tensor from {type(data).__name__} of dtype {arr.dtype}")
+    if arr.dtype.kind not in 'biuf':
+        raise TypeError(f"tensor: can't make a tensor from {type(data).__name__} of dtype {arr.dtype} "
+                        f"(minigrad holds bool, integer and floating-point numbers)")
     if device is None:
         device = backend.default_device()
     if dtype is not None:
-        arr = arr.astype(numpy.dtype(dtype), copy=False)
+        dtype = dtypes.as_dtype(dtype, 'tensor')
+        if dtype.kind in 'iu' and arr.dtype.kind in 'iu':
+            _check_int_range(arr, dtype)
+        arr = arr.astype(dtype, copy=False)
     return backend.to_device(arr, device) if device else arr
+
+
+def _check_int_range(values, dtype):
+    """Raise unless every integer in ``values`` (an array, or nested lists of numbers) fits ``dtype``:
+    NumPy would wrap 300 to 44 in int8, or 2**64 - 1 to -1 in int64, without a word."""
+    info = numpy.iinfo(dtype)
+    if hasattr(values, 'dtype'):
+        flat = (int(values.min()), int(values.max())) if values.size else ()
+    else:
+        flat = _flat(values) if isinstance(values, (list, tuple)) else (values,)
+    for v in flat:
+        if isinstance(v, numbers.Integral) and not info.min <= v <= info.max:
+            raise OverflowError(f"tensor: the integer {v} overflows {dtype} (range {info.min} to {info.max})")
 
 
 def _flat(data):

@@ -6,9 +6,12 @@ from deep inside the engine, never a silent wrong result.
 """
 import re
 
+import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn as nn
+import minigrad.nn.functional as F
 
 
 def shape_pattern(shape):
@@ -198,3 +201,199 @@ def test_in_place_on_a_leaf_names_the_op():
     check_message(e, "leaf")
     assert "mul_" in str(e.value) or "in-place" in str(e.value).lower()
 
+
+
+# ----- issue "Hardening": the mistakes that gave a silent wrong answer or NumPy's words -----
+
+def test_batched_matmul_whose_batch_dims_do_not_broadcast():
+    with pytest.raises(RuntimeError) as e:
+        mg.ones(2, 7, 11) @ mg.ones(3, 11, 5)
+    check_message(e, "matmul", (2, 7, 11), (3, 11, 5))
+    assert "newaxis" not in str(e.value)
+
+
+def test_int_tensor_cannot_be_made_to_require_grad_by_attribute():
+    x = mg.arange(3)
+    with pytest.raises(RuntimeError) as e:
+        x.requires_grad = True
+    check_message(e, "requires_grad", values=("int64",))
+    assert not x.requires_grad
+
+
+def test_a_non_leaf_cannot_stop_requiring_grad_by_attribute():
+    y = mg.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError) as e:
+        y.requires_grad = False
+    check_message(e, "requires_grad")
+
+
+@pytest.mark.parametrize("grad, error, shapes", [
+    (lambda: mg.zeros(2, 3), RuntimeError, [(3,), (2, 3)]),
+    (lambda: mg.zeros(3, dtype=mg.float64), RuntimeError, [(3,)]),
+    (lambda: [1.0, 2.0, 3.0], TypeError, []),
+])
+def test_assigning_a_gradient_that_does_not_fit(grad, error, shapes):
+    p = mg.zeros(3, requires_grad=True)
+    with pytest.raises(error) as e:
+        p.grad = grad()
+    check_message(e, "grad", *shapes)
+    assert p.grad is None
+
+
+def test_assigning_a_fitting_gradient_is_kept():
+    p = mg.zeros(3, requires_grad=True)
+    p.grad = mg.ones(3)
+    assert p.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("call, op, bad", [
+    (lambda: mg.zeros(2.5, 3), "zeros", 2.5), (lambda: mg.randn(3.7), "randn", 3.7),
+    (lambda: mg.ones((2, 1.5)), "ones", 1.5), (lambda: mg.zeros(77).reshape(7.9, 11), "reshape", 7.9),
+    (lambda: mg.zeros(6).view(2.0, 3), "view", 2.0), (lambda: mg.ones(2).repeat(1.5), "repeat", 1.5),
+])
+def test_float_sizes_are_refused_not_truncated(call, op, bad):
+    with pytest.raises(TypeError) as e:
+        call()
+    check_message(e, op, values=(bad,))
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda: mg.zeros(-1, 3), "zeros"), (lambda: mg.empty(2, -3), "empty"), (lambda: mg.rand(-2), "rand"),
+    (lambda: mg.ones(2).new_zeros(-1), "new_zeros"), (lambda: mg.eye(-2), "eye"),
+])
+def test_negative_sizes_name_the_factory(call, op):
+    with pytest.raises(ValueError) as e:
+        call()
+    check_message(e, op)
+    assert "negative" in str(e.value) and "-" in str(e.value)
+
+
+def test_integer_sizes_of_every_spelling_still_work():
+    assert mg.zeros(np.int64(2), mg.tensor(3)).shape == (2, 3)
+    assert mg.ones(6).reshape((np.int32(2), 3)).shape == (2, 3)
+
+
+@pytest.mark.parametrize("array", [
+    np.array([object()]), np.array(["a", "b"]), np.array(["2020-01-01"], dtype="datetime64[D]"),
+    np.array([1 + 2j]),
+], ids=["object", "str", "datetime", "complex"])
+def test_tensor_refuses_non_numeric_arrays(array):
+    with pytest.raises(TypeError) as e:
+        mg.tensor(array)
+    check_message(e, "tensor", values=(str(array.dtype),))
+
+
+@pytest.mark.parametrize("data, dtype, value", [
+    (2 ** 70, None, 2 ** 70), ([1, 2 ** 64], None, 2 ** 64), (2 ** 63, None, 2 ** 63), (300, mg.int8, 300),
+    (np.array([1, 70000]), mg.int16, 70000),
+])
+def test_integer_overflow_is_named(data, dtype, value):
+    with pytest.raises(OverflowError) as e:
+        mg.tensor(data, dtype=dtype)
+    check_message(e, "tensor", values=(value,))
+    assert "overflow" in str(e.value)
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda: mg.zeros(0, 3).amax(), "amax"), (lambda: mg.zeros(0, 3).amin(0), "amin"),
+    (lambda: mg.zeros(0, 3).max(0), "max"), (lambda: mg.zeros(0, 3).min(), "min"),
+    (lambda: mg.zeros(0, 3).argmax(), "argmax"),
+])
+def test_max_and_min_of_an_empty_dim(call, op):
+    with pytest.raises(IndexError) as e:
+        call()
+    check_message(e, op, (0, 3))
+
+
+def test_max_along_a_non_empty_dim_of_an_empty_tensor():
+    values, indices = mg.zeros(0, 3).max(1)
+    assert values.shape == (0,) and indices.shape == (0,)
+
+
+@pytest.mark.parametrize("index", [1.0, "a", 2.5])
+def test_index_that_is_not_an_index(index):
+    with pytest.raises(IndexError) as e:
+        mg.zeros(3)[index]
+    check_message(e, "index", (3,), values=(index,) if isinstance(index, float) else ())
+
+
+def test_gather_out_of_range_names_gather():
+    x = mg.zeros(2, 3, requires_grad=True)
+    with pytest.raises(IndexError) as e:
+        x.gather(1, mg.tensor([[0, 5], [1, 1]]))
+    check_message(e, "gather", values=(5, 3))
+
+
+@pytest.mark.parametrize("weight", [[1.0, 2.0, 3.0], np.ones(3)], ids=["list", "ndarray"])
+def test_cross_entropy_weight_must_be_a_tensor(weight):
+    with pytest.raises(TypeError) as e:
+        F.cross_entropy(mg.randn(2, 3), mg.tensor([0, 1]), weight=weight)
+    check_message(e, "cross_entropy", values=(type(weight).__name__,))
+    assert "weight" in str(e.value)
+
+
+@pytest.mark.parametrize("make, name, value", [
+    (lambda: nn.Conv2d(3, 4, kernel_size=0), "kernel_size", 0),
+    (lambda: nn.Conv2d(3, 4, 3, stride=0), "stride", 0),
+    (lambda: nn.Conv2d(3, 4, 3, stride=-1), "stride", -1),
+    (lambda: nn.Conv1d(3, 4, 3, dilation=0), "dilation", 0),
+    (lambda: nn.Conv2d(3, 4, 3, groups=0), "groups", 0),
+    (lambda: nn.Conv2d(0, 4, 3), "in_channels", 0),
+    (lambda: nn.Conv2d(3, 4, 2.5), "kernel_size", 2.5),
+    (lambda: nn.Embedding(-1, 4), "num_embeddings", -1),
+    (lambda: nn.Embedding(10, 0), "embedding_dim", 0),
+    (lambda: nn.LSTM(3, -4), "hidden_size", -4),
+    (lambda: nn.GRUCell(0, 4), "input_size", 0),
+])
+def test_layer_sizes_must_be_positive_ints(make, name, value):
+    with pytest.raises(ValueError) as e:
+        make()
+    msg = str(e.value)
+    assert re.match(r"(Conv[12]d|Embedding|LSTM|GRUCell): ", msg) and name in msg and str(value) in msg, msg
+
+
+def test_conv_channels_not_divisible_by_groups():
+    with pytest.raises(ValueError) as e:
+        nn.Conv2d(3, 4, 3, groups=2)
+    check_message(e, "Conv2d", values=(3, 4, 2))
+
+
+# ----- an empty batch is not a mistake: every layer returns PyTorch's empty output -----
+EMPTY_BATCH = [
+    ('Linear', (3, 4), (0, 3)), ('Embedding', (10, 4), None), ('Flatten', (), (0, 2, 3)),
+    ('GELU', (), (0, 3)), ('Softmax', (1,), (0, 3)), ('LayerNorm', (3,), (0, 3)),
+    ('BatchNorm1d', (3,), (0, 3)), ('BatchNorm2d', (3,), (0, 3, 4, 4)),
+    ('Conv1d', (3, 4, 3), (0, 3, 8)), ('Conv2d', (3, 4, 3), (0, 3, 8, 8)),
+    ('MaxPool2d', (2,), (0, 3, 8, 8)), ('AvgPool2d', (2,), (0, 3, 8, 8)),
+    ('AdaptiveAvgPool2d', ((2, 2),), (0, 3, 8, 8)),
+    ('RNNCell', (3, 4), (0, 3)), ('LSTMCell', (3, 4), (0, 3)), ('GRUCell', (3, 4), (0, 3)),
+    ('RNN', (3, 4), (5, 0, 3)), ('LSTM', (3, 4), (5, 0, 3)), ('GRU', (3, 4), (5, 0, 3)),
+    ('TransformerEncoderLayer', (8, 2, 16), (5, 0, 8)),
+]
+
+
+@pytest.mark.parametrize("name, args, shape", EMPTY_BATCH, ids=[c[0] for c in EMPTY_BATCH])
+def test_every_layer_accepts_an_empty_batch(name, args, shape):
+    torch = pytest.importorskip("torch")
+    shapes = []
+    for lib in (torch, mg):
+        layer = getattr(lib.nn, name)(*args)
+        x = lib.zeros(0, 5, dtype=lib.long) if shape is None else lib.zeros(*shape, requires_grad=True)
+        out = layer(x)
+        out = out[0] if isinstance(out, tuple) else out
+        shapes.append(tuple(out.shape))
+    assert shapes[1] == shapes[0]
+    out.sum().backward()
+
+
+def test_softmax_over_an_empty_dim():
+    assert mg.zeros(2, 0).softmax(1).shape == (2, 0)
+    assert mg.zeros(2, 0).log_softmax(1).shape == (2, 0)
+
+
+def test_second_derivative_of_relu_is_zero_not_an_error():
+    a = mg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    g, = mg.autograd.grad(a.relu().sum(), a, create_graph=True)
+    assert g.requires_grad and g.tolist() == [1.0, 0.0, 1.0]
+    gg, = mg.autograd.grad(g.sum(), a)
+    assert gg.tolist() == [0.0, 0.0, 0.0]

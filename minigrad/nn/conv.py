@@ -18,6 +18,7 @@ from ..creation import empty
 from ..ops.conv import int_tuple, padding_pairs
 from ..tensor import float32
 from . import functional as F
+from .functional import positive_ints
 from . import init
 from .module import Module, Parameter
 
@@ -33,7 +34,8 @@ class _ConvNd(Module):
         op = type(self).__name__
         if padding_mode != 'zeros':
             raise NotImplementedError(f"{op}: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        if not isinstance(groups, int) or groups < 1 or in_channels % groups or out_channels % groups:
+        positive_ints(op, in_channels=in_channels, out_channels=out_channels, groups=groups)
+        if in_channels % groups or out_channels % groups:
             raise ValueError(f"{op}: in_channels={in_channels} and out_channels={out_channels} must both be "
                              f"divisible by groups={groups}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -41,6 +43,7 @@ class _ConvNd(Module):
         self.stride = int_tuple(stride, self.nd, op, 'stride')
         self.padding = padding if isinstance(padding, str) else int_tuple(padding, self.nd, op, 'padding')
         self.dilation = int_tuple(dilation, self.nd, op, 'dilation')
+        positive_ints(op, kernel_size=self.kernel_size, stride=self.stride, dilation=self.dilation)
         self.padding_mode = padding_mode
         if isinstance(padding, str):     # validate 'same'/'valid' now rather than at the first forward
             padding_pairs(padding, self.kernel_size, self.stride, self.dilation, op)
@@ -55,7 +58,7 @@ class _ConvNd(Module):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            bound = 1 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):

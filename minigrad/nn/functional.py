@@ -21,7 +21,7 @@ from ..ops.index import Embedding
 from ..ops.linalg import LinearFunction
 from ..ops.loss import BinaryCrossEntropy, ClassTarget, CrossEntropy
 from ..ops.norm import Normalize
-from ..tensor import Tensor, bool_, cat, where, int64
+from ..tensor import Tensor, bool_, cat, float16, in_float32, where, int64
 
 
 
@@ -37,6 +37,16 @@ def _floating(x, op, name='input'):
     if x.dtype.kind != 'f':
         raise TypeError(f"{op}: {name} must be a floating-point tensor, got {x.dtype} (use .float())")
     return x
+
+
+def positive_ints(op, **arguments):
+    """Check a layer's size arguments (``Conv2d(kernel_size=0)``, ``Embedding(-1, 4)``): each must be a
+    positive int, or a tuple of them. Caught at construction, a wrong size can't become a silently
+    wrong model, nor a NumPy error deep inside the first forward."""
+    for name, value in arguments.items():
+        for v in value if isinstance(value, tuple) else (value,):
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
 
 
 def _inverse(n):
@@ -85,7 +95,7 @@ def gelu(input, approximate='none'):
     """x · Φ(x) with Φ the standard normal CDF; ``approximate='tanh'`` uses the tanh formula (GPT-2)."""
     if approximate not in ('none', 'tanh'):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(_floating(input, 'gelu'), approximate)
+    return in_float32(lambda x: Gelu.apply(x, approximate), _floating(input, 'gelu'))
 
 
 def sigmoid(input):
@@ -225,7 +235,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if p is not None and tuple(p.shape) != shape:
             raise ValueError(f"layer_norm: {name} of shape {tuple(p.shape)} must have normalized_shape {shape}")
     dims = tuple(range(input.ndim - k, input.ndim))
-    return Normalize.apply(input, weight, bias, dims, shape, eps)
+    return in_float32(lambda x, w, b: Normalize.apply(x, w, b, dims, shape, eps), input, weight, bias)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -256,6 +266,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if bias is not None:
             shift = shift + bias
         return input * scale.reshape(view) + shift.reshape(view)
+    if input.numel() == 0:      # an empty batch: nothing to normalise, no statistics to update (as PyTorch)
+        return input.clone()
     n = input.numel() // c
     if n <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape "
@@ -266,7 +278,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             batch_var = input.data.var(axis=dims, ddof=1)
             running_mean.mul_(1 - momentum).add_(input._wrap(batch_mean * momentum))
             running_var.mul_(1 - momentum).add_(input._wrap(batch_var * momentum))
-    return Normalize.apply(input, weight, bias, dims, view, eps)
+    return in_float32(lambda x, w, b: Normalize.apply(x, w, b, dims, view, eps), input, weight, bias)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,6 +329,7 @@ def _class_weight(weight, input, dim, op):
     """The class weights as an array of the input's dtype and device, or None."""
     if weight is None:
         return None
+    _tensor(weight, op, 'weight')       # as PyTorch: a list or an array is refused, by name
     c = input.shape[dim]
     if tuple(weight.shape) != (c,):
         raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} must have one entry per class, ({c},)")
@@ -368,6 +381,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean
     logits. The loss of article 002 §3.3.
     """
     op = 'cross_entropy'
+    if isinstance(input, Tensor) and input.dtype == float16:    # logits 75000 apart overflow float16's exp
+        return in_float32(lambda x: cross_entropy(x, target, weight, ignore_index, reduction, label_smoothing),
+                          input)
     _check_reduction(reduction, op)
     dim = _class_dim(input, op)
     if not 0.0 <= label_smoothing <= 1.0:

@@ -37,6 +37,7 @@ from ..creation import as_tensor, empty
 from ..ops.recurrent import LSTMGates
 from ..tensor import Tensor, cat, float32, stack
 from . import functional as F
+from .functional import positive_ints
 from . import init
 from .module import Module, Parameter
 
@@ -58,7 +59,7 @@ def _new_parameter(shape, device, dtype):
 
 def _gates(pre, n):
     """The n gate blocks of a pre-activation (..., n·hidden), in order (PyTorch's layout)."""
-    return pre.reshape(pre.shape[:-1] + (n, -1)).unbind(pre.ndim - 1)
+    return pre.reshape(pre.shape[:-1] + (n, pre.shape[-1] // n)).unbind(pre.ndim - 1)
 
 
 def _rnn_step(x_part, h, w_hh_t, mode):
@@ -129,6 +130,7 @@ class _CellBase(Module):
 
     def __init__(self, mode, input_size, hidden_size, bias, device, dtype):
         super().__init__()
+        positive_ints(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
         self.mode = mode
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         gates = _GATES[self.mode] * hidden_size
@@ -140,7 +142,7 @@ class _CellBase(Module):
 
     def reset_parameters(self):
         """PyTorch's default: every weight and bias from U(−1/√hidden, 1/√hidden)."""
-        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        bound = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
@@ -222,10 +224,7 @@ class _RNNBase(Module):
         super().__init__()
         self.mode = mode
         op = type(self).__name__
-        if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError(f"{op}: hidden_size must be a positive int, got {hidden_size!r}")
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"{op}: num_layers must be a positive int, got {num_layers!r}")
+        positive_ints(op, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
         if isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(f"{op}: dropout must be a number in [0, 1], got {dropout!r}")
         if dropout > 0 and num_layers == 1:
@@ -277,7 +276,7 @@ class _RNNBase(Module):
         seq_len, batch, features = x.shape
         # every time step's input projection at once: one (seq·batch, features) @ (features, gates) matmul
         proj = _input_part(self.mode, x.reshape(seq_len * batch, features), w_ih, b_ih, b_hh)
-        proj = proj.reshape(seq_len, batch, -1).unbind(0)
+        proj = proj.reshape(seq_len, batch, proj.shape[-1]).unbind(0)      # (an empty batch has no -1 to infer)
         w_hh_t = w_hh.T
         outputs = [None] * seq_len
         for t in (reversed(range(seq_len)) if direction else range(seq_len)):

@@ -7,6 +7,7 @@ from ..autograd.grad_mode import no_grad
 from ..creation import empty
 from ..tensor import Tensor
 from . import functional as F
+from .functional import positive_ints
 from . import init
 from .module import Module, Parameter
 
@@ -21,6 +22,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, _freeze=False,
                  device=None, dtype=None):
         super().__init__()
+        positive_ints('Embedding', num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:

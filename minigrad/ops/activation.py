@@ -18,6 +18,12 @@ from ..backend import get_array_module
 from ..cuda import fused
 
 
+def _minus_max(a, dim):
+    """a - max(a) along ``dim``, so that every exponent is ≤ 0; an empty array has no max and is
+    returned as it is (a softmax over no elements is empty)."""
+    return a - a.max(axis=dim, keepdims=True) if a.size else a
+
+
 class Softmax(Function):
     """softmax(x)_i = exp(x_i - max x) / sum_j exp(x_j - max x)   (subtracting the max avoids overflow).
 
@@ -31,8 +37,7 @@ class Softmax(Function):
         y = fused.softmax(x.data, dim)
         if y is not None:       # fast path: the fused kernel computed exactly the lines below
             return y
-        xp = get_array_module(x.data)
-        e = xp.exp(x.data - x.data.max(axis=dim, keepdims=True))
+        e = get_array_module(x.data).exp(_minus_max(x.data, dim))
         e /= e.sum(axis=dim, keepdims=True)
         return e
 
@@ -56,7 +61,7 @@ class LogSoftmax(Function):
         if y is not None:       # fast path: the fused kernel computed exactly the lines below
             return y
         xp = get_array_module(x.data)
-        shifted = x.data - x.data.max(axis=dim, keepdims=True)
+        shifted = _minus_max(x.data, dim)
         return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
     @staticmethod
@@ -137,8 +142,15 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _GELU_CUBIC = 0.044715
 
 
+# Beyond |x| = 40, Φ(x) is exactly 0 or 1 and Φ'(x) exactly 0, even in float64 (e^(-800) underflows,
+# and so does 1 - tanh(u)): Φ and Φ' are computed from x clamped there, so that x³ and x² never
+# overflow (to inf, and inf · 0 = NaN in the gradient) for huge or float16 inputs.
+_GELU_SATURATED = 40.0
+
+
 def _gelu_cdf(x, approximate):
-    """Φ(x) as a Tensor: (1 + erf(x/√2)) / 2, or (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2."""
+    """Φ(x) as a Tensor: (1 + erf(x/√2)) / 2, or (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2
+    (``x`` already clamped to ±40)."""
     if approximate == 'tanh':
         return (1 + (_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)).tanh()) * 0.5
     return (1 + Erf.apply(x * (1 / math.sqrt(2)))) * 0.5
@@ -149,7 +161,8 @@ class Gelu(Function):
 
     approximate='tanh' (GPT-2's form): Φ(x) ≈ (1 + tanh(u)) / 2 with u = √(2/π) (x + 0.044715 x³).
     Backward: dx = g · (Φ(x) + x · Φ'(x)), with Φ'(x) = e^(-x²/2)/√(2π) for the exact form and
-    (1 - tanh² u) / 2 · √(2/π) (1 + 3 · 0.044715 x²) for the approximation.
+    (1 - tanh² u) / 2 · √(2/π) (1 + 3 · 0.044715 x²) for the approximation. Φ and Φ' take x
+    clamped to ±40 (see ``_GELU_SATURATED``).
     """
     @staticmethod
     def forward(ctx, x, approximate):
@@ -159,7 +172,7 @@ class Gelu(Function):
         if y is not None:       # fast path: the fused kernel computed exactly the lines below
             ctx.cdf = None
             return y
-        ctx.cdf = _gelu_cdf(x, approximate)      # kept: backward needs Φ(x) again
+        ctx.cdf = _gelu_cdf(x.clamp(-_GELU_SATURATED, _GELU_SATURATED), approximate)   # backward needs Φ(x) again
         return x.data * ctx.cdf.data
 
     @staticmethod
@@ -168,13 +181,14 @@ class Gelu(Function):
         dx = fused.gelu_backward(x.data, g.data, ctx.approximate)
         if dx is not None:      # fast path: the fused kernel computed exactly the lines below
             return g._wrap(dx), None
+        xc = x.clamp(-_GELU_SATURATED, _GELU_SATURATED)
         # double backward differentiates this formula, so Φ must then be a function of x in the graph
-        cdf = ctx.cdf if ctx.cdf is not None and not creating_graph() else _gelu_cdf(x, ctx.approximate)
+        cdf = ctx.cdf if ctx.cdf is not None and not creating_graph() else _gelu_cdf(xc, ctx.approximate)
         if ctx.approximate == 'tanh':
             t = 2 * cdf - 1
-            pdf = (1 - t * t) * (0.5 * _SQRT_2_OVER_PI) * (1 + 3 * _GELU_CUBIC * x * x)
+            pdf = (1 - t * t) * (0.5 * _SQRT_2_OVER_PI) * (1 + 3 * _GELU_CUBIC * xc * xc)
         else:
-            pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+            pdf = (xc * xc * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
         return g * (cdf + x * pdf), None
 
 

@@ -127,7 +127,7 @@ class Window2d:
 def int_tuple(value, n, op, name, what=None):
     """An int or an n-tuple of ints, as an n-tuple of ints. ``what`` is how the error names the
     tuple (pooling, always 2-d, says 'pair of ints')."""
-    t = (value,) * n if isinstance(value, int) else tuple(value)
+    t = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
     if len(t) != n or not all(isinstance(v, int) for v in t):
         raise ValueError(f"{op}: {name} must be an int or a {what or f'tuple of {n} ints'}, got {value!r}")
     return t
@@ -201,16 +201,17 @@ def _im2col(x, win, groups, samples_apart=True):
     """
     n = x.shape[0]
     pixels = win.out_hw[0] * win.out_hw[1]
+    rows = x.shape[1] // groups * win.kernel[0] * win.kernel[1]   # explicit: -1 is ambiguous for an empty batch
     view = win.unfold(win.pad(x))                                         # (N, C, OH, OW, KH, KW)
     if samples_apart:
-        return view.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, -1, pixels)
-    return view.transpose(1, 4, 5, 0, 2, 3).reshape(groups, -1, n * pixels)
+        return view.transpose(0, 1, 4, 5, 2, 3).reshape(n, groups, rows, pixels)
+    return view.transpose(1, 4, 5, 0, 2, 3).reshape(groups, rows, n * pixels)
 
 
 def _grouped(a, groups):
     """An output-shaped ``(N, O, OH, OW)`` array as ``(N, G, O/G, OH·OW)`` (a view when contiguous)."""
-    n, o = a.shape[:2]
-    return a.reshape(n, groups, o // groups, -1)
+    n, o, oh, ow = a.shape
+    return a.reshape(n, groups, o // groups, oh * ow)
 
 
 class Conv2d(Function):

@@ -5,6 +5,7 @@ Each backward is the local derivative times the incoming gradient (the chain rul
 input's shape, so the formulas here are written as if shapes matched.
 """
 from ..autograd.function import Function
+from ..autograd.grad_mode import creating_graph
 from ..backend import get_array_module, to_device
 
 
@@ -277,8 +278,10 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        mask = g._wrap(ctx.saved_output.data > 0)     # a constant: float times bool keeps the float dtype
-        return Mul.apply(g, mask)
+        y = ctx.saved_output
+        # float times bool keeps the float dtype. Under create_graph the mask is sign(y), 1 where y > 0:
+        # a function of y with derivative 0, so the gradient stays in the graph as PyTorch's does
+        return Mul.apply(g, Sign.apply(y) if creating_graph() else y > 0)
 
 
 class Clamp(Function):

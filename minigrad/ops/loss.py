@@ -11,8 +11,6 @@ arrays allow it: the first lines of its forward and backward ask ``minigrad.cuda
 return its answer (the fast path); the lines below them are the composed reference the kernel is
 tested against, and what runs on the CPU and under ``create_graph=True``.
 """
-import math
-
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..cuda import fused
@@ -143,30 +141,34 @@ class CrossEntropyBackward(Function):
 _LOG_FLOOR = -100.0    # PyTorch clamps log(x) and log(1 - x) at -100, so a saturated input gives 100, not inf
 
 
+def _floored_log(p):
+    """log p, clamped at -100 (so log 0 is -100). The floor is applied after the log: flooring p at
+    e^-100 instead would not do, as e^-100 is below float32's smallest normal number and its log
+    comes out as -99.98."""
+    zero = p <= 0
+    return p.masked_fill(zero, 1).log().clamp(min=_LOG_FLOOR).masked_fill(zero, _LOG_FLOOR)
+
+
 class BinaryCrossEntropy(Function):
     """loss = -(y · log x + (1 - y) · log(1 - x)) elementwise, for probabilities x ∈ [0, 1].
 
-    Both logs are clamped at -100, so x = 0 or 1 (a saturated sigmoid) gives a finite loss.
+    Both logs are clamped at -100, so x = 0 or 1 (a saturated sigmoid) gives a finite loss (100).
     Backward: dx = g · (x - y) / max(x (1 - x), 1e-12),  dy = g · (log(1 - x) - log x).
     """
     @staticmethod
     def forward(ctx, x, y):
-        xp = get_array_module(x.data)
         ctx.save_for_backward(x, y)
-        tiny = math.exp(_LOG_FLOOR)
-        log_x = xp.maximum(xp.log(xp.maximum(x.data, tiny)), _LOG_FLOOR)
-        log_1mx = xp.maximum(xp.log(xp.maximum(1 - x.data, tiny)), _LOG_FLOOR)
-        return -(y.data * log_x + (1 - y.data) * log_1mx)
+        return -(y * _floored_log(x) + (1 - y) * _floored_log(1 - x))
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = g * (x - y) / (x * (1 - x)).clamp(min=1e-12)
+            # 1e-12 as PyTorch, or the smallest normal number where that is larger (float16, where 1e-12
+            # rounds to 0 and the quotient would be inf)
+            floor = max(1e-12, float(get_array_module(x.data).finfo(x.dtype).tiny))
+            gx = g * (x - y) / (x * (1 - x)).clamp(min=floor)
         if ctx.needs_input_grad[1]:
-            tiny = math.exp(_LOG_FLOOR)
-            gy = g * ((1 - x).clamp(min=tiny).log().clamp(min=_LOG_FLOOR)
-                      - x.clamp(min=tiny).log().clamp(min=_LOG_FLOOR))
+            gy = g * (_floored_log(1 - x) - _floored_log(x))
         return gx, gy
-

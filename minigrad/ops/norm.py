@@ -16,10 +16,17 @@ from ..cuda import fused
 
 
 def _moments(x, dims, eps):
-    """Mean and 1/√(var + eps) of x over ``dims`` (biased variance), both keeping the reduced dims."""
-    mean = x.mean(dims, keepdim=True)
+    """Mean and 1/√(var + eps) of x over ``dims`` (biased variance), both keeping the reduced dims.
+
+    The variance is taken of the centred values divided by s = max |x - mean| (a constant), as
+    var + eps = s² · (mean((c/s)²) + eps/s²): squaring values of 1e30 overflows float32, squaring
+    c/s ≤ 1 never does (a constant group takes s = 1)."""
+    mean = x._mean_exact(dims)
     centred = x - mean
-    return mean, ((centred * centred).mean(dims, keepdim=True) + eps).rsqrt()
+    s = centred.abs().amax(dims, keepdim=True).detach()
+    s = s.masked_fill(~s.isfinite() | (s == 0), 1)
+    scaled = centred / s
+    return mean, ((scaled * scaled).mean(dims, keepdim=True) + eps / s / s).rsqrt() / s
 
 
 class Normalize(Function):

@@ -19,9 +19,7 @@ the two runs to compute the same numbers they must start from the same point, so
   random inside a step (dropout masks, a VAE's noise) is either switched off or drawn with NumPy.
 
 Then the losses must agree to float32 rounding, ``rtol=1e-4``, at every step: one wrong gradient
-anywhere makes the trajectories part within a few steps. A program that needs something minigrad
-does not have yet is marked ``xfail(strict=True)`` with the missing piece as the reason: when the
-piece lands, the test passes, strict turns that into a failure, and the marker must go.
+anywhere makes the trajectories part within a few steps. Every program here runs on minigrad.
 """
 import os
 import runpy
@@ -36,20 +34,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)          # the programs import their one helper, twin.py
 
 
-def missing(reason, raises):
-    """Marks a program minigrad cannot run yet; ``raises`` pins the failure to the named gap."""
-    return pytest.mark.xfail(strict=True, raises=raises, reason=reason)
-
-
 PROGRAMS = [
     # in the styles of the tutorials, examples and lectures students learn from
     "polyfit_function",            # PyTorch tutorial: custom autograd.Function, manual updates
     "digits_cnn",                  # pytorch/examples MNIST: DataLoader, Adadelta, StepLR
     "gpt_char",                    # nanoGPT: weight tying, AdamW param groups, top-k sampling
     "makemore_bn",                 # makemore: Generator, hand-written BatchNorm, p.data updates
-    pytest.param("attention_d2l", marks=missing(
-        "d2l's sequence_mask does `X[~mask] = value` on the result of X.reshape(-1, n), which raises "
-        "RuntimeError 'setitem: in-place changes are supported ... not on other views'", raises=RuntimeError)),
+    "attention_d2l",               # d2l: masked_softmax (item assignment on a reshape), lazy layers
     "seq2seq_gru_attention",       # PyTorch tutorial: GRU encoder, Bahdanau attention decoder
     "vae",                         # pytorch/examples VAE: reparameterisation, BCE + KL
     "lstm_tagger",                 # PyTorch tutorial: LSTM part-of-speech tagger
