@@ -25,7 +25,7 @@ from . import random as _random
 from .autograd import function as _function
 from .autograd.grad_mode import _State
 from .autograd import api as _api
-from .ops import elementwise as E, reduce as R, shape as S, index as I, linalg as L, activation
+from . import ops     # ops.elementwise.Add, ops.shape.Reshape, ...: the module names say which family
 
 _PY_SCALARS = (float, int)
 
@@ -146,7 +146,7 @@ class Tensor:
         n = self.ndim
         if n < 2:
             raise ValueError(f"mT: needs at least 2 dims, got shape {tuple(self.shape)}")
-        return S.Permute.apply(self, tuple(range(n - 2)) + (n - 1, n - 2))
+        return ops.shape.Permute.apply(self, tuple(range(n - 2)) + (n - 1, n - 2))
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[self._dim(dim, 'size')]
@@ -249,16 +249,16 @@ class Tensor:
         return t
 
     def clone(self):
-        return E.Clone.apply(self)
+        return ops.elementwise.Clone.apply(self)
 
     def to(self, *args, **kwargs):
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``; differentiable."""
         device, dtype = parse_to(args, kwargs)
         out = self
         if device is not None and device != self.device:
-            out = E.ToDevice.apply(out, device)
+            out = ops.elementwise.ToDevice.apply(out, device)
         if dtype is not None and dtype != out.dtype:
-            out = E.Cast.apply(out, dtype)
+            out = ops.elementwise.Cast.apply(out, dtype)
         return out
 
     def cpu(self):
@@ -424,22 +424,22 @@ class Tensor:
         return op.apply(b, a) if reverse else op.apply(a, b)
 
     def __add__(self, other):
-        return self._binary(E.Add, other)
+        return self._binary(ops.elementwise.Add, other)
 
     def __radd__(self, other):
-        return self._binary(E.Add, other, reverse=True)
+        return self._binary(ops.elementwise.Add, other, reverse=True)
 
     def __sub__(self, other):
-        return self._binary(E.Sub, other)
+        return self._binary(ops.elementwise.Sub, other)
 
     def __rsub__(self, other):
-        return self._binary(E.Sub, other, reverse=True)
+        return self._binary(ops.elementwise.Sub, other, reverse=True)
 
     def __mul__(self, other):
-        return self._binary(E.Mul, other)
+        return self._binary(ops.elementwise.Mul, other)
 
     def __rmul__(self, other):
-        return self._binary(E.Mul, other, reverse=True)
+        return self._binary(ops.elementwise.Mul, other, reverse=True)
 
     def _dividend(self, other):
         """``self`` as the left operand of ``/``: int / int is a float in PyTorch (float32, not NumPy's
@@ -449,10 +449,10 @@ class Tensor:
         return a
 
     def __truediv__(self, other):
-        return self._dividend(other)._binary(E.Div, other)
+        return self._dividend(other)._binary(ops.elementwise.Div, other)
 
     def __rtruediv__(self, other):
-        return self._dividend(other)._binary(E.Div, other, reverse=True)
+        return self._dividend(other)._binary(ops.elementwise.Div, other, reverse=True)
 
     def __floordiv__(self, other):
         a, b = self._coerce(other, 'floor_divide')
@@ -467,7 +467,7 @@ class Tensor:
         return self._wrap(a.data % b.data)
 
     def __neg__(self):
-        return E.Neg.apply(self)
+        return ops.elementwise.Neg.apply(self)
 
     def __pos__(self):
         return self
@@ -477,15 +477,15 @@ class Tensor:
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):
-            return self._binary(E.PowTensor, exponent)
+            return self._binary(ops.elementwise.PowTensor, exponent)
         if not isinstance(exponent, numbers.Number):
             exponent = Tensor(exponent, device=self.device)
-            return self._binary(E.PowTensor, exponent)
+            return self._binary(ops.elementwise.PowTensor, exponent)
         base = self if dtypes.is_floating(self.dtype) or not isinstance(exponent, float) else self.to(dtypes.DEFAULT_FLOAT)
-        return E.Pow.apply(base, exponent)
+        return ops.elementwise.Pow.apply(base, exponent)
 
     def __rpow__(self, base):
-        return self._binary(E.PowTensor, base, reverse=True)
+        return self._binary(ops.elementwise.PowTensor, base, reverse=True)
 
     def pow(self, exponent):
         return self ** exponent
@@ -493,12 +493,12 @@ class Tensor:
     def __matmul__(self, other):
         a, b = self._coerce(other, 'matmul')
         _check_matmul(a, b)
-        return L.MatMul.apply(a, b)
+        return ops.linalg.MatMul.apply(a, b)
 
     def __rmatmul__(self, other):
         a, b = self._coerce(other, 'matmul')
         _check_matmul(b, a)
-        return L.MatMul.apply(b, a)
+        return ops.linalg.MatMul.apply(b, a)
 
     def matmul(self, other):
         return self @ other
@@ -579,16 +579,16 @@ class Tensor:
         return self if dtypes.is_floating(self.dtype) else self.to(dtypes.DEFAULT_FLOAT)
 
     def exp(self):
-        return E.Exp.apply(self._float())
+        return ops.elementwise.Exp.apply(self._float())
 
     def log(self):
-        return E.Log.apply(self._float())
+        return ops.elementwise.Log.apply(self._float())
 
     def log1p(self):
-        return E.Log1p.apply(self._float())
+        return ops.elementwise.Log1p.apply(self._float())
 
     def sqrt(self):
-        return E.Sqrt.apply(self._float())
+        return ops.elementwise.Sqrt.apply(self._float())
 
     def rsqrt(self):
         return self._float() ** -0.5
@@ -597,25 +597,25 @@ class Tensor:
         return 1.0 / self._float()
 
     def abs(self):
-        return E.Abs.apply(self)
+        return ops.elementwise.Abs.apply(self)
 
     def sign(self):
-        return E.Sign.apply(self)
+        return ops.elementwise.Sign.apply(self)
 
     def sin(self):
-        return E.Sin.apply(self._float())
+        return ops.elementwise.Sin.apply(self._float())
 
     def cos(self):
-        return E.Cos.apply(self._float())
+        return ops.elementwise.Cos.apply(self._float())
 
     def tanh(self):
-        return E.Tanh.apply(self._float())
+        return ops.elementwise.Tanh.apply(self._float())
 
     def sigmoid(self):
-        return E.Sigmoid.apply(self._float())
+        return ops.elementwise.Sigmoid.apply(self._float())
 
     def relu(self):
-        return E.Relu.apply(self)
+        return ops.elementwise.Relu.apply(self)
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
@@ -627,34 +627,34 @@ class Tensor:
             if max is not None:
                 out = out.minimum(max)
             return out
-        return E.Clamp.apply(self, min, max)
+        return ops.elementwise.Clamp.apply(self, min, max)
 
     clip = clamp
 
     def maximum(self, other):
-        return self._binary(E.Maximum, other)
+        return self._binary(ops.elementwise.Maximum, other)
 
     def minimum(self, other):
-        return self._binary(E.Minimum, other)
+        return self._binary(ops.elementwise.Minimum, other)
 
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` is True, ``self`` elsewhere (mask broadcasts)."""
         if not isinstance(mask, Tensor) or mask.dtype != bool_:
             got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
             raise TypeError(f"masked_fill: expected a bool tensor as mask, got {got}")
-        _check_broadcast(mask.shape, self.shape, 'masked_fill', 'mask')
+        check_broadcast(mask.shape, self.shape, 'masked_fill', 'mask')
         a, v = self._coerce(value, 'masked_fill')
         if a.dtype != self.dtype:          # the result keeps self's dtype, as PyTorch
             a, v = self, v.to(self.dtype)
-        return E.Where.apply(mask, v, a)
+        return ops.elementwise.Where.apply(mask, v, a)
 
     @_numpy_spellings
     def softmax(self, dim):
-        return activation.Softmax.apply(self._float(), self._dim(dim, 'softmax'))
+        return ops.activation.Softmax.apply(self._float(), self._dim(dim, 'softmax'))
 
     @_numpy_spellings
     def log_softmax(self, dim):
-        return activation.LogSoftmax.apply(self._float(), self._dim(dim, 'log_softmax'))
+        return ops.activation.LogSoftmax.apply(self._float(), self._dim(dim, 'log_softmax'))
 
     # ----- reductions -----
     def _dim(self, dim, op):
@@ -685,14 +685,14 @@ class Tensor:
     @_numpy_spellings
     def sum(self, dim=None, keepdim=False):
         dims = self._dims(dim, 'sum')
-        return self._accumulating(lambda x: R.Sum.apply(x, dims, keepdim))
+        return self._accumulating(lambda x: ops.reduce.Sum.apply(x, dims, keepdim))
 
     @_numpy_spellings
     def mean(self, dim=None, keepdim=False):
         if not dtypes.is_floating(self.dtype):
             raise TypeError(f"mean: needs a floating-point tensor, got {self.dtype} (use .float())")
         dims = self._dims(dim, 'mean')
-        return self._accumulating(lambda x: R.Mean.apply(x, dims, keepdim))
+        return self._accumulating(lambda x: ops.reduce.Mean.apply(x, dims, keepdim))
 
     def _mean_exact(self, dims):
         """The mean over ``dims`` (kept), corrected once by the mean of the residuals: Σx/n rounds, so
@@ -735,11 +735,11 @@ class Tensor:
 
     @_numpy_spellings
     def amax(self, dim=None, keepdim=False):
-        return R.AMax.apply(self, self._extreme_dims(dim, 'amax'), keepdim)
+        return ops.reduce.AMax.apply(self, self._extreme_dims(dim, 'amax'), keepdim)
 
     @_numpy_spellings
     def amin(self, dim=None, keepdim=False):
-        return R.AMin.apply(self, self._extreme_dims(dim, 'amin'), keepdim)
+        return ops.reduce.AMin.apply(self, self._extreme_dims(dim, 'amin'), keepdim)
 
     def _extreme(self, dim, keepdim, largest):
         if isinstance(dim, Tensor):
@@ -797,7 +797,7 @@ class Tensor:
 
     @_numpy_spellings
     def prod(self, dim=None, keepdim=False):
-        return R.Prod.apply(self, self._dims(dim, 'prod'), keepdim)
+        return ops.reduce.Prod.apply(self, self._dims(dim, 'prod'), keepdim)
 
     @_numpy_spellings
     def norm(self, p=2, dim=None, keepdim=False):
@@ -838,7 +838,7 @@ class Tensor:
                 n != known if -1 not in shape else (known == 0 or n % known)):
             raise ValueError(f"{op}: shape {shape} is invalid for a tensor of shape {tuple(self.shape)} "
                              f"({n} elements)")
-        return S.Reshape.apply(self, shape)
+        return ops.shape.Reshape.apply(self, shape)
 
     def view(self, *shape):
         """As ``reshape``. Unlike PyTorch's ``view`` it never fails on non-contiguous memory (it copies)."""
@@ -852,7 +852,7 @@ class Tensor:
         if sorted(self._dim(d, 'permute') for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {tuple(self.shape)}")
         dims = tuple(self._dim(d, 'permute') for d in dims)
-        return self if dims == tuple(range(self.ndim)) else S.Permute.apply(self, dims)
+        return self if dims == tuple(range(self.ndim)) else ops.shape.Permute.apply(self, dims)
 
     def transpose(self, dim0, dim1):
         if self.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
@@ -901,7 +901,7 @@ class Tensor:
             if s != 1 and s != shape[lead + i]:
                 raise ValueError(f"expand: shape {tuple(self.shape)} can't be expanded to {shape} "
                                  f"(dim {lead + i}: {s} vs {shape[lead + i]})")
-        return self if shape == self.shape else S.Expand.apply(self, shape)
+        return self if shape == self.shape else ops.shape.Expand.apply(self, shape)
 
     def broadcast_to(self, shape):
         return self.expand(*shape)
@@ -917,18 +917,18 @@ class Tensor:
         lead = self.ndim - len(shape)
         dims = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(shape) if s == 1 and self.shape[lead + i] != 1)
-        out = R.Sum.apply(self, dims, True) if dims else self
+        out = ops.reduce.Sum.apply(self, dims, True) if dims else self
         return out.reshape(shape)
 
     def contiguous(self):
-        return self if self.data.flags.c_contiguous else S.Contiguous.apply(self)
+        return self if self.data.flags.c_contiguous else ops.shape.Contiguous.apply(self)
 
     def repeat(self, *reps):
         reps = _size_arg(reps, 'repeat')
         if len(reps) < self.ndim:
             raise ValueError(f"repeat: {len(reps)} repeats given for a tensor of shape {tuple(self.shape)}; "
                              f"need at least {self.ndim}")
-        return S.Repeat.apply(self, reps)
+        return ops.shape.Repeat.apply(self, reps)
 
     def split(self, split_size_or_sections, dim=0):
         d = self._dim(dim, 'split')
@@ -958,7 +958,7 @@ class Tensor:
         d = self._dim(dim, 'unbind')
         if self.ndim == 0:
             raise IndexError("unbind: a 0-d tensor has no dimension to unbind")
-        out = S.Unbind.apply(self, d)
+        out = ops.shape.Unbind.apply(self, d)
         return out if isinstance(out, tuple) else (out,)
 
     def gather(self, dim, index):
@@ -990,7 +990,7 @@ class Tensor:
             return self.scatter_add(dim, index, src)
         src = self._operand(src if src is not None else value, 'scatter')
         idx = self._along(dim, index, 'scatter')
-        return I.SetItem.apply(self, src[tuple(slice(0, m) for m in index.shape)] if src.ndim else src,
+        return ops.index.SetItem.apply(self, src[tuple(slice(0, m) for m in index.shape)] if src.ndim else src,
                                idx, False)
 
     def scatter_add(self, dim, index, src):
@@ -998,7 +998,7 @@ class Tensor:
         src = self._operand(src, 'scatter_add')
         idx = self._along(dim, index, 'scatter_add')
         part = src[tuple(slice(0, m) for m in index.shape)]
-        return self + I.IndexAdd.apply(part, self.shape, idx, False)
+        return self + ops.index.IndexAdd.apply(part, self.shape, idx, False)
 
     def _operand(self, value, op):
         """``value`` (a tensor or number) as a tensor of this tensor's dtype and device."""
@@ -1379,7 +1379,7 @@ class Tensor:
 
     def __getitem__(self, key):
         idx, advanced = self._index(key)
-        return (I.GetItem if advanced else I.GetItemView).apply(self, idx)
+        return (ops.index.GetItem if advanced else ops.index.GetItemView).apply(self, idx)
 
     def __setitem__(self, key, value):
         idx, _ = self._index(key)
@@ -1387,10 +1387,10 @@ class Tensor:
             if isinstance(value, (numbers.Number, numpy.bool_)) else Tensor(value, dtype=self.dtype, device=self.device)
         if _State.enabled and (self.requires_grad or v.requires_grad):
             if getattr(self.grad_fn, 'view_base', None) is not None:   # a view: its base is rewritten too
-                self._inplace('setitem', lambda old: I.SetItem.apply(old, v, idx, False))
+                self._inplace('setitem', lambda old: ops.index.SetItem.apply(old, v, idx, False))
             else:
                 self._check_inplace('setitem')
-                self._mark_modified(I.SetItem.apply(self, v, idx, True))
+                self._mark_modified(ops.index.SetItem.apply(self, v, idx, True))
         else:
             try:
                 self.data[idx] = v.data
@@ -1439,7 +1439,7 @@ class Tensor:
             if fn._released:
                 raise RuntimeError(f"{op}: the graph that made this view (shape {tuple(self.shape)}) was freed "
                                    f"by backward(); make the view again before changing it in place")
-            if isinstance(fn, S.Expand):
+            if isinstance(fn, ops.shape.Expand):
                 raise RuntimeError(f"{op}: this tensor (shape {tuple(self.shape)}) is an expanded view, in "
                                    f"which several elements share one memory location; clone() it first")
             chain.append((fn, shape))
@@ -1452,14 +1452,14 @@ class Tensor:
     def _replay(chain, t):
         """Apply the view ops of ``chain`` to ``t``, a tensor shaped like their base."""
         for fn, shape in chain:
-            t = type(fn).apply(t, fn.dims if isinstance(fn, S.Permute) else
-                               fn.idx if isinstance(fn, I.GetItemView) else shape)
+            t = type(fn).apply(t, fn.dims if isinstance(fn, ops.shape.Permute) else
+                               fn.idx if isinstance(fn, ops.index.GetItemView) else shape)
         return t
 
     def _place_in_base(self, chain):
         """The index of self's elements in its base: a slice's own index when self is one, else
         integer arrays found by replaying the chain on the element numbers 0, 1, ... of the base."""
-        if len(chain) == 1 and isinstance(chain[0][0], I.GetItemView):
+        if len(chain) == 1 and isinstance(chain[0][0], ops.index.GetItemView):
             return chain[0][0].idx
         base_shape = chain[0][0].next_edges[0][2]
         xp = self._xp
@@ -1487,7 +1487,7 @@ class Tensor:
                                f"{tuple(self.shape)}")
         if base is not None:       # the base's new value: its old value with self's elements replaced
             chain = self._view_chain(op)
-            base._mark_modified(I.SetItem.apply(base, r, self._place_in_base(chain), True))
+            base._mark_modified(ops.index.SetItem.apply(base, r, self._place_in_base(chain), True))
             r = self._replay(chain, base)          # self is again a view of the (rewritten) base
         try:
             self.data[...] = r.data
@@ -1550,7 +1550,7 @@ class Tensor:
         if source.numel() < n:
             raise RuntimeError(f"masked_scatter_: source has {source.numel()} elements, the mask selects {n}")
         return self._inplace('masked_scatter_',
-                             lambda old: I.SetItem.apply(old, source.flatten()[:n].to(self.dtype), full.data, False))
+                             lambda old: ops.index.SetItem.apply(old, source.flatten()[:n].to(self.dtype), full.data, False))
 
     def fill_diagonal_(self, fill_value, wrap=False):
         if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
@@ -1606,7 +1606,7 @@ class Tensor:
     def copy_(self, src):
         """Copy ``src``'s values (broadcast, cast) into this tensor; the gradient flows to ``src``."""
         src = (src if isinstance(src, Tensor) else Tensor(src, device=self.device)).to(self.device)
-        _check_broadcast(src.shape, self.shape, 'copy_', 'source')
+        check_broadcast(src.shape, self.shape, 'copy_', 'source')
         return self._inplace('copy_', lambda old: old._zeroed() + src)
 
     def _zeroed(self):
@@ -1708,10 +1708,10 @@ def _size_arg(size, op):
     return shape
 
 
-def _check_broadcast(shape, target, op, what):
+def check_broadcast(shape, target, op, what):
     """Raise unless ``shape`` broadcasts to exactly ``target``."""
     if len(shape) > len(target) or any(s not in (1, t) for s, t in zip(shape[::-1], target[::-1])):
-        raise ValueError(f"{op}: {what} of shape {tuple(shape)} can't be broadcast to shape {tuple(target)}")
+        raise ValueError(f"{op}: {what} of shape {tuple(shape)} cannot be broadcast to shape {tuple(target)}")
 
 
 def _check_matmul(a, b):
@@ -1814,7 +1814,7 @@ def cat(tensors, dim=0):
         if t.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref.shape)) if i != d):
             raise ValueError(f"cat: tensor {k} has shape {tuple(t.shape)}, which does not match "
                              f"{tuple(ref.shape)} outside dim {d}")
-    return S.Cat.apply(d, *tensors)
+    return ops.shape.Cat.apply(d, *tensors)
 
 
 def stack(tensors, dim=0):
@@ -1828,7 +1828,7 @@ def stack(tensors, dim=0):
     n = tensors[0].ndim + 1
     if not -n <= dim < n:
         raise IndexError(f"stack: dimension {dim} out of range for {n} dims")
-    return S.Stack.apply(dim % n, *_promote_all(tensors, 'stack'))
+    return ops.shape.Stack.apply(dim % n, *_promote_all(tensors, 'stack'))
 
 
 def where(condition, input, other):
@@ -1840,9 +1840,9 @@ def where(condition, input, other):
             input = condition._wrap(condition._xp.asarray(input, dtype=dtypes.scalar_dtype(input)))
         else:
             b, a = other._coerce(input, 'where')
-            return E.Where.apply(condition, a, b)
+            return ops.elementwise.Where.apply(condition, a, b)
     a, b = input._coerce(other, 'where')
-    return E.Where.apply(condition, a, b)
+    return ops.elementwise.Where.apply(condition, a, b)
 
 
 def einsum(equation, *operands):
@@ -1850,7 +1850,7 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
     operands = _promote_all(operands, 'einsum')
-    return L.Einsum.apply(equation, *operands)
+    return ops.linalg.Einsum.apply(equation, *operands)
 
 
 _function.register_tensor_class(Tensor)

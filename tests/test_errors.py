@@ -338,7 +338,7 @@ def test_cross_entropy_weight_must_be_a_tensor(weight):
     (lambda: nn.Conv2d(3, 4, 3, stride=-1), "stride", -1),
     (lambda: nn.Conv1d(3, 4, 3, dilation=0), "dilation", 0),
     (lambda: nn.Conv2d(3, 4, 3, groups=0), "groups", 0),
-    (lambda: nn.Conv2d(0, 4, 3), "in_channels", 0),
+    (lambda: nn.Conv2d(-1, 4, 3), "in_channels", -1),      # 0 channels is allowed, as PyTorch (lazy layers)
     (lambda: nn.Conv2d(3, 4, 2.5), "kernel_size", 2.5),
     (lambda: nn.Embedding(-1, 4), "num_embeddings", -1),
     (lambda: nn.Embedding(10, 0), "embedding_dim", 0),

@@ -18,7 +18,7 @@ from ..creation import empty
 from ..ops.conv import int_tuple, padding_pairs
 from ..tensor import float32
 from . import functional as F
-from .functional import positive_ints
+from .functional import non_negative_ints, positive_ints
 from . import init
 from .module import Module, Parameter
 
@@ -34,7 +34,8 @@ class _ConvNd(Module):
         op = type(self).__name__
         if padding_mode != 'zeros':
             raise NotImplementedError(f"{op}: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        positive_ints(op, in_channels=in_channels, out_channels=out_channels, groups=groups)
+        non_negative_ints(op, in_channels=in_channels, out_channels=out_channels)
+        positive_ints(op, groups=groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{op}: in_channels={in_channels} and out_channels={out_channels} must both be "
                              f"divisible by groups={groups}")

@@ -21,7 +21,7 @@ from ..ops.index import Embedding
 from ..ops.linalg import LinearFunction
 from ..ops.loss import BinaryCrossEntropy, ClassTarget, CrossEntropy
 from ..ops.norm import Normalize
-from ..tensor import Tensor, bool_, cat, float16, in_float32, where, int64
+from ..tensor import Tensor, bool_, cat, check_broadcast, float16, in_float32, where, int64
 
 
 
@@ -43,10 +43,20 @@ def positive_ints(op, **arguments):
     """Check a layer's size arguments (``Conv2d(kernel_size=0)``, ``Embedding(-1, 4)``): each must be a
     positive int, or a tuple of them. Caught at construction, a wrong size can't become a silently
     wrong model, nor a NumPy error deep inside the first forward."""
+    _ints_at_least(op, 1, 'a positive int', arguments)
+
+
+def non_negative_ints(op, **arguments):
+    """As ``positive_ints``, where 0 is allowed: a layer's channels may be 0, as PyTorch's lazy layers
+    are built before the first input says how many there are."""
+    _ints_at_least(op, 0, 'a non-negative int', arguments)
+
+
+def _ints_at_least(op, least, what, arguments):
     for name, value in arguments.items():
         for v in value if isinstance(value, tuple) else (value,):
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < least:
+                raise ValueError(f"{op}: {name} must be {what}, got {value!r}")
 
 
 def _inverse(n):
@@ -691,13 +701,6 @@ def adaptive_avg_pool2d(input, output_size):
 # ---------------------------------------------------------------------------------------------
 # attention (article 000 §3.3, article 003 §3.2.1; the tiled kernel is in ``minigrad.ops.attention``)
 # ---------------------------------------------------------------------------------------------
-def _check_broadcast(op, what, shape, target):
-    """Raise unless ``shape`` broadcasts to ``target`` (NumPy's rule, read from the right)."""
-    if len(shape) > len(target) or any(s != 1 and s != t for s, t in zip(shape[::-1], target[::-1])):
-        raise ValueError(f"{op}: {what} of shape {tuple(shape)} cannot be broadcast to the attention "
-                         f"scores of shape {tuple(target)}")
-
-
 def _broadcast_batch(op, *shapes):
     """The broadcast of the leading (batch) dimensions of several shapes, or a ValueError naming them."""
     n = max(len(s) for s in shapes)
@@ -806,7 +809,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if attn_mask.dtype != bool_ and attn_mask.dtype != query.dtype:
             raise TypeError(f"{op}: attn_mask must be bool or have the query's dtype {query.dtype}, "
                             f"got {attn_mask.dtype}")
-        _check_broadcast(op, "attn_mask", attn_mask.shape, batch + (L, S))
+        check_broadcast(attn_mask.shape, batch + (L, S), op, "attn_mask")   # to the scores (..., L, S)
         bias = additive_mask(attn_mask, query.dtype)
     else:
         bias = None

@@ -16,3 +16,4 @@ by side), one file per family, named like the ``nn`` file that uses it.
 Where a fused CUDA kernel exists, an op calls it through ``minigrad.cuda.fused`` as an early
 return and keeps its composed formula below as the reference.
 """
+from . import elementwise, reduce, shape, index, linalg, conv, activation, loss, norm, recurrent, attention

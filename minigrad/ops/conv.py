@@ -251,7 +251,8 @@ class Conv2dInputGrad(Function):
         n = gy.shape[0]
         o, c_per_group = w.shape[:2]
         wt = w.data.reshape(groups, o // groups, -1).swapaxes(-1, -2)           # (G, C/G·KH·KW, O/G)
-        cols = (wt @ _grouped(gy.data, groups)).reshape((n, groups * c_per_group, -1) + win.out_hw)
+        cols = (wt @ _grouped(gy.data, groups)).reshape((n, groups * c_per_group, win.kernel[0] * win.kernel[1])
+                                                        + win.out_hw)
         return win.crop(win.fold(lambda k: cols[:, :, k]))
 
     @staticmethod
@@ -275,7 +276,7 @@ class Conv2dWeightGrad(Function):
         o, c = gy.shape[1], x.shape[1]
         # one product per group over every sample's pixels at once; a product per sample would
         # stack N weight-sized results first (large for many channels on small images)
-        rows = gy.data.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)          # (G, O/G, N·OH·OW)
+        rows = gy.data.transpose(1, 0, 2, 3).reshape(groups, o // groups, gy.data[:, 0].size)   # (G, O/G, N·OH·OW)
         gw = rows @ _im2col(x.data, win, groups, samples_apart=False).swapaxes(-1, -2)  # (G, O/G, C/G·KH·KW)
         return gw.reshape((o, c // groups) + win.kernel)
 
