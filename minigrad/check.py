@@ -1285,3 +1285,71 @@ def _checker_for(path):
         print(f"no checker for {os.path.basename(path)}: the exercises are {names} "
               f"(keep the exercise's file name)")
     return checker
+
+
+# ---------------------------------------------------------------------------------------------
+# 21: BERT's masked-LM masking (chapter 11)
+# ---------------------------------------------------------------------------------------------
+def _mlm_reference(ids, choose, kind, random_ids, mask_id, first_special, rate, split=(0.8, 0.9)):
+    chosen = (choose < rate) & (ids < first_special)
+    labels = numpy.where(chosen, ids, -100).astype('int64')
+    inputs = ids.astype('int64').copy()
+    inputs[chosen & (kind < split[0])] = mask_id
+    swap = chosen & (kind >= split[0]) & (kind < split[1])
+    inputs[swap] = random_ids[swap]
+    return inputs, labels
+
+
+def _pair_of_arrays(got, what):
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise _Wrong(f"{what} should return a pair (inputs, labels), got {type(got).__name__}")
+    return got
+
+
+def check_mlm_masking(module, seed=0):
+    """``mask_tokens`` against the 80/10/10 recipe done here; ``masked_accuracy`` against NumPy."""
+    report = _Report(module, "BERT's masked-LM masking (80/10/10) and the masked-token accuracy")
+    rng = numpy.random.default_rng(seed)
+    N, T, V, rate = 6, 40, 30, 0.15
+    mask_id, first_special = V, V                       # ids 30, 31, 32 are [MASK], [CLS], [SEP]
+    ids = rng.integers(0, V, size=(N, T)).astype('int64')
+    ids[:, 0], ids[:, T // 2] = V + 1, V + 2
+    choose, kind = rng.random((N, T)), rng.random((N, T))
+    choose[:, 0] = choose[:, T // 2] = 0.0               # the special tokens would be chosen: they must not be
+    random_ids = rng.integers(0, V, size=(N, T)).astype('int64')
+    inputs, labels = _mlm_reference(ids, choose, kind, random_ids, mask_id, first_special, rate)
+    all_masked, _ = _mlm_reference(ids, choose, kind, random_ids, mask_id, first_special, rate, split=(1.0, 1.0))
+    swapped, _ = _mlm_reference(ids, choose, kind, random_ids, mask_id, first_special, rate, split=(0.1, 0.9))
+    with_special, labels_special = _mlm_reference(ids, choose, kind, random_ids, mask_id, V + 3, rate)
+    args = (ids.copy(), choose.copy(), kind.copy(), random_ids.copy(), mask_id, first_special, rate)
+    with report.check(f"mask_tokens: the labels of a ({N}, {T}) batch (-100 where nothing is predicted)"):
+        got = _pair_of_arrays(report.get('mask_tokens')(*args), "mask_tokens")
+        _compare(numpy.asarray(got[1]), labels, "the labels",
+                 mistakes=[(ids, "every position has a label: positions not chosen must be -100"),
+                           (inputs, "the labels are the MASKED inputs: they must be the original ids"),
+                           (labels_special, "a special token ([CLS], [SEP]) was chosen: only ids < first_special may be")])
+    with report.check("mask_tokens: the inputs (80% [MASK], 10% random, 10% unchanged)"):
+        got = _pair_of_arrays(report.get('mask_tokens')(*args), "mask_tokens")
+        _compare(numpy.asarray(got[0]), inputs, "the inputs",
+                 mistakes=[(all_masked, "every chosen position became [MASK]: 10% must get a random token, 10% stay"),
+                           (swapped, "the shares are swapped: kind < 0.8 gives [MASK], 0.8 <= kind < 0.9 a random token"),
+                           (with_special, "a special token ([CLS], [SEP]) was chosen: only ids < first_special may be")])
+    logits = rng.standard_normal((N, T, V + 3)).astype('float32')
+    best = logits.argmax(-1)
+    labels2 = labels.copy()
+    right = (labels2 != -100) & (rng.random((N, T)) < 0.5)
+    labels2[right] = best[right]                                  # about half of the chosen positions are right
+    chosen = labels2 != -100
+    expected = float((best[chosen] == labels2[chosen]).mean())
+    everywhere = float((best == numpy.where(chosen, labels2, ids)).mean())
+    with report.check(f"masked_accuracy of scores ({N}, {T}, {V + 3}) on the chosen positions"):
+        got = report.get('masked_accuracy')(logits.copy(), labels2.copy())
+        _compare(numpy.float64(float(got)), numpy.float64(expected), "the accuracy",
+                 mistakes=[(numpy.float64(float((best == labels2).mean())),
+                            "the -100 positions are counted (as wrong): score the chosen positions only"),
+                           (numpy.float64(everywhere), "every position is scored: only the chosen ones count"),
+                           (numpy.float64(100 * expected), "a percentage: return a fraction between 0 and 1")])
+    return report.finish()
+
+
+EXERCISES['mlm_masking'] = check_mlm_masking
