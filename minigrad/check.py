@@ -1353,3 +1353,46 @@ def check_mlm_masking(module, seed=0):
 
 
 EXERCISES['mlm_masking'] = check_mlm_masking
+
+
+# ---------------------------------------------------------------------------------------------
+# 22: the int8 quantizer and the pruning mask (chapter 13)
+# ---------------------------------------------------------------------------------------------
+def check_quantize_and_prune(module, seed=0):
+    """``quantize_int8`` and ``prune_mask`` against NumPy done here."""
+    report = _Report(module, "the per-channel int8 quantizer and the magnitude-pruning mask")
+    rng = numpy.random.default_rng(seed)
+    w = (rng.standard_normal((6, 10)) * numpy.array([[0.01], [0.1], [1.0], [5.0], [0.5], [2.0]])).astype('float32')
+    w[4] = 0.0
+    def quant(w, per_row=True, levels=127.0, rounding=numpy.round):
+        s = (numpy.abs(w).max(axis=1, keepdims=True) if per_row else numpy.abs(w).max() * numpy.ones((len(w), 1))) / levels
+        s = numpy.where(s == 0, 1.0, s).astype('float32')
+        return numpy.clip(rounding(w / s), -127, 127).astype('int8'), s
+    q, s = quant(w)
+    with report.check("quantize_int8: one scale per output row, shape (6, 1)"):
+        got = report.get('quantize_int8')(w.copy())
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise _Wrong(f"quantize_int8 should return a pair (q, scale), got {type(got).__name__}")
+        _compare(numpy.asarray(got[1], dtype='float32').reshape(-1, 1) if numpy.size(got[1]) == 6 else numpy.asarray(got[1]),
+                 s, "the scales", mistakes=[(quant(w, per_row=False)[1], "one scale for the whole matrix: take the max per row (axis=1)"),
+                                            (quant(w, levels=128.0)[1], "divide by 127, not 128: the int8 range used is [-127, 127]"),
+                                            (quant(w, levels=255.0)[1], "divide by 127, not 255: the range is symmetric")])
+    with report.check("quantize_int8: the int8 weights"):
+        got = report.get('quantize_int8')(w.copy())
+        _compare(numpy.asarray(got[0]), q, "the quantized weights",
+                 mistakes=[(quant(w, rounding=numpy.trunc)[0], "truncated, not rounded: use np.round before the cast"),
+                           (quant(w, per_row=False)[0], "one scale for the whole matrix: take the max per row (axis=1)")])
+    for sparsity in (0.3, 0.7):
+        expected = numpy.abs(w) > numpy.quantile(numpy.abs(w), sparsity)
+        w2 = (rng.standard_normal((8, 12))).astype('float32')
+        expected = numpy.abs(w2) > numpy.quantile(numpy.abs(w2), sparsity)
+        with report.check(f"prune_mask at sparsity {sparsity} of an (8, 12) weight"):
+            got = numpy.asarray(report.get('prune_mask')(w2.copy(), sparsity))
+            _compare(got, expected, "the mask",
+                     mistakes=[(~expected, "inverted: True must mean KEPT (the largest |w|)"),
+                               (w2 > numpy.quantile(w2, sparsity), "compare |w|, not w: a large negative weight matters too"),
+                               (numpy.abs(w2) < numpy.quantile(numpy.abs(w2), 1 - sparsity), "you kept the SMALLEST weights")])
+    return report.finish()
+
+
+EXERCISES['quantize_and_prune'] = check_quantize_and_prune

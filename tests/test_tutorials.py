@@ -85,6 +85,7 @@ BLANKS = [
     ("19_sampling.py", ["perplexity", "top_k_filter", "next_token_probs"]),
     ("20_semantic_search.py", ["mean_pool", "top_k_documents"]),
     ("21_mlm_masking.py", ["mask_tokens", "masked_accuracy"]),
+    ("22_quantize_and_prune.py", ["quantize_int8", "prune_mask"]),
 ]
 
 
@@ -404,6 +405,18 @@ def masked_accuracy_everywhere(original):
     return lambda logits, labels: float((numpy.asarray(logits).argmax(-1) == numpy.asarray(labels)).mean())
 
 
+def quantize_truncating(original):
+    import numpy as np
+    def quantize_int8(w):
+        q, scale = original(w)
+        return np.clip(np.trunc(w / scale), -127, 127).astype(np.int8), scale
+    return quantize_int8
+
+
+def prune_mask_inverted(original):
+    return lambda w, sparsity: ~original(w, sparsity)
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -502,6 +515,10 @@ WRONG = [
      ["FAIL  mask_tokens: the labels", "positions not chosen must be -100", "ok    mask_tokens: the inputs"]),
     ("21_mlm_masking.py", None, "masked_accuracy", masked_accuracy_everywhere,
      ["FAIL  masked_accuracy", "score the chosen positions only"]),
+    ("22_quantize_and_prune.py", None, "quantize_int8", quantize_truncating,
+     ["ok    quantize_int8: one scale", "FAIL  quantize_int8: the int8 weights", "truncated, not rounded"]),
+    ("22_quantize_and_prune.py", None, "prune_mask", prune_mask_inverted,
+     ["FAIL  prune_mask", "inverted: True must mean KEPT"]),
 ]
 
 
