@@ -1285,3 +1285,114 @@ def _checker_for(path):
         print(f"no checker for {os.path.basename(path)}: the exercises are {names} "
               f"(keep the exercise's file name)")
     return checker
+
+
+# ---------------------------------------------------------------------------------------------
+# 21: BERT's masked-LM masking (chapter 11)
+# ---------------------------------------------------------------------------------------------
+def _mlm_reference(ids, choose, kind, random_ids, mask_id, first_special, rate, split=(0.8, 0.9)):
+    chosen = (choose < rate) & (ids < first_special)
+    labels = numpy.where(chosen, ids, -100).astype('int64')
+    inputs = ids.astype('int64').copy()
+    inputs[chosen & (kind < split[0])] = mask_id
+    swap = chosen & (kind >= split[0]) & (kind < split[1])
+    inputs[swap] = random_ids[swap]
+    return inputs, labels
+
+
+def _pair_of_arrays(got, what):
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise _Wrong(f"{what} should return a pair (inputs, labels), got {type(got).__name__}")
+    return got
+
+
+def check_mlm_masking(module, seed=0):
+    """``mask_tokens`` against the 80/10/10 recipe done here; ``masked_accuracy`` against NumPy."""
+    report = _Report(module, "BERT's masked-LM masking (80/10/10) and the masked-token accuracy")
+    rng = numpy.random.default_rng(seed)
+    N, T, V, rate = 6, 40, 30, 0.15
+    mask_id, first_special = V, V                       # ids 30, 31, 32 are [MASK], [CLS], [SEP]
+    ids = rng.integers(0, V, size=(N, T)).astype('int64')
+    ids[:, 0], ids[:, T // 2] = V + 1, V + 2
+    choose, kind = rng.random((N, T)), rng.random((N, T))
+    choose[:, 0] = choose[:, T // 2] = 0.0               # the special tokens would be chosen: they must not be
+    random_ids = rng.integers(0, V, size=(N, T)).astype('int64')
+    inputs, labels = _mlm_reference(ids, choose, kind, random_ids, mask_id, first_special, rate)
+    all_masked, _ = _mlm_reference(ids, choose, kind, random_ids, mask_id, first_special, rate, split=(1.0, 1.0))
+    swapped, _ = _mlm_reference(ids, choose, kind, random_ids, mask_id, first_special, rate, split=(0.1, 0.9))
+    with_special, labels_special = _mlm_reference(ids, choose, kind, random_ids, mask_id, V + 3, rate)
+    args = (ids.copy(), choose.copy(), kind.copy(), random_ids.copy(), mask_id, first_special, rate)
+    with report.check(f"mask_tokens: the labels of a ({N}, {T}) batch (-100 where nothing is predicted)"):
+        got = _pair_of_arrays(report.get('mask_tokens')(*args), "mask_tokens")
+        _compare(numpy.asarray(got[1]), labels, "the labels",
+                 mistakes=[(ids, "every position has a label: positions not chosen must be -100"),
+                           (inputs, "the labels are the MASKED inputs: they must be the original ids"),
+                           (labels_special, "a special token ([CLS], [SEP]) was chosen: only ids < first_special may be")])
+    with report.check("mask_tokens: the inputs (80% [MASK], 10% random, 10% unchanged)"):
+        got = _pair_of_arrays(report.get('mask_tokens')(*args), "mask_tokens")
+        _compare(numpy.asarray(got[0]), inputs, "the inputs",
+                 mistakes=[(all_masked, "every chosen position became [MASK]: 10% must get a random token, 10% stay"),
+                           (swapped, "the shares are swapped: kind < 0.8 gives [MASK], 0.8 <= kind < 0.9 a random token"),
+                           (with_special, "a special token ([CLS], [SEP]) was chosen: only ids < first_special may be")])
+    logits = rng.standard_normal((N, T, V + 3)).astype('float32')
+    best = logits.argmax(-1)
+    labels2 = labels.copy()
+    right = (labels2 != -100) & (rng.random((N, T)) < 0.5)
+    labels2[right] = best[right]                                  # about half of the chosen positions are right
+    chosen = labels2 != -100
+    expected = float((best[chosen] == labels2[chosen]).mean())
+    everywhere = float((best == numpy.where(chosen, labels2, ids)).mean())
+    with report.check(f"masked_accuracy of scores ({N}, {T}, {V + 3}) on the chosen positions"):
+        got = report.get('masked_accuracy')(logits.copy(), labels2.copy())
+        _compare(numpy.float64(float(got)), numpy.float64(expected), "the accuracy",
+                 mistakes=[(numpy.float64(float((best == labels2).mean())),
+                            "the -100 positions are counted (as wrong): score the chosen positions only"),
+                           (numpy.float64(everywhere), "every position is scored: only the chosen ones count"),
+                           (numpy.float64(100 * expected), "a percentage: return a fraction between 0 and 1")])
+    return report.finish()
+
+
+EXERCISES['mlm_masking'] = check_mlm_masking
+
+
+# ---------------------------------------------------------------------------------------------
+# 22: the int8 quantizer and the pruning mask (chapter 13)
+# ---------------------------------------------------------------------------------------------
+def check_quantize_and_prune(module, seed=0):
+    """``quantize_int8`` and ``prune_mask`` against NumPy done here."""
+    report = _Report(module, "the per-channel int8 quantizer and the magnitude-pruning mask")
+    rng = numpy.random.default_rng(seed)
+    w = (rng.standard_normal((6, 10)) * numpy.array([[0.01], [0.1], [1.0], [5.0], [0.5], [2.0]])).astype('float32')
+    w[4] = 0.0
+    def quant(w, per_row=True, levels=127.0, rounding=numpy.round):
+        s = (numpy.abs(w).max(axis=1, keepdims=True) if per_row else numpy.abs(w).max() * numpy.ones((len(w), 1))) / levels
+        s = numpy.where(s == 0, 1.0, s).astype('float32')
+        return numpy.clip(rounding(w / s), -127, 127).astype('int8'), s
+    q, s = quant(w)
+    with report.check("quantize_int8: one scale per output row, shape (6, 1)"):
+        got = report.get('quantize_int8')(w.copy())
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise _Wrong(f"quantize_int8 should return a pair (q, scale), got {type(got).__name__}")
+        _compare(numpy.asarray(got[1], dtype='float32').reshape(-1, 1) if numpy.size(got[1]) == 6 else numpy.asarray(got[1]),
+                 s, "the scales", mistakes=[(quant(w, per_row=False)[1], "one scale for the whole matrix: take the max per row (axis=1)"),
+                                            (quant(w, levels=128.0)[1], "divide by 127, not 128: the int8 range used is [-127, 127]"),
+                                            (quant(w, levels=255.0)[1], "divide by 127, not 255: the range is symmetric")])
+    with report.check("quantize_int8: the int8 weights"):
+        got = report.get('quantize_int8')(w.copy())
+        _compare(numpy.asarray(got[0]), q, "the quantized weights",
+                 mistakes=[(quant(w, rounding=numpy.trunc)[0], "truncated, not rounded: use np.round before the cast"),
+                           (quant(w, per_row=False)[0], "one scale for the whole matrix: take the max per row (axis=1)")])
+    for sparsity in (0.3, 0.7):
+        expected = numpy.abs(w) > numpy.quantile(numpy.abs(w), sparsity)
+        w2 = (rng.standard_normal((8, 12))).astype('float32')
+        expected = numpy.abs(w2) > numpy.quantile(numpy.abs(w2), sparsity)
+        with report.check(f"prune_mask at sparsity {sparsity} of an (8, 12) weight"):
+            got = numpy.asarray(report.get('prune_mask')(w2.copy(), sparsity))
+            _compare(got, expected, "the mask",
+                     mistakes=[(~expected, "inverted: True must mean KEPT (the largest |w|)"),
+                               (w2 > numpy.quantile(w2, sparsity), "compare |w|, not w: a large negative weight matters too"),
+                               (numpy.abs(w2) < numpy.quantile(numpy.abs(w2), 1 - sparsity), "you kept the SMALLEST weights")])
+    return report.finish()
+
+
+EXERCISES['quantize_and_prune'] = check_quantize_and_prune

@@ -84,6 +84,8 @@ BLANKS = [
     ("18_encoder_layer.py", ["add_and_norm", "encoder_layer"]),
     ("19_sampling.py", ["perplexity", "top_k_filter", "next_token_probs"]),
     ("20_semantic_search.py", ["mean_pool", "top_k_documents"]),
+    ("21_mlm_masking.py", ["mask_tokens", "masked_accuracy"]),
+    ("22_quantize_and_prune.py", ["quantize_int8", "prune_mask"]),
 ]
 
 
@@ -387,6 +389,34 @@ def top_k_by_dot_product(original):
     return lambda query, docs, k: [int(i) for i in (-(docs @ query)).argsort()[:k].tolist()]
 
 
+def mask_tokens_all_masked(original):
+    def mask_tokens(ids, choose, kind, random_ids, mask_id, first_special, rate=0.15):
+        return original(ids, choose, kind * 0.0, random_ids, mask_id, first_special, rate)
+    return mask_tokens
+
+
+def mask_tokens_labels_everywhere(original):
+    def mask_tokens(ids, choose, kind, random_ids, mask_id, first_special, rate=0.15):
+        return original(ids, choose, kind, random_ids, mask_id, first_special, rate)[0], ids.copy()
+    return mask_tokens
+
+
+def masked_accuracy_everywhere(original):
+    return lambda logits, labels: float((numpy.asarray(logits).argmax(-1) == numpy.asarray(labels)).mean())
+
+
+def quantize_truncating(original):
+    import numpy as np
+    def quantize_int8(w):
+        q, scale = original(w)
+        return np.clip(np.trunc(w / scale), -127, 127).astype(np.int8), scale
+    return quantize_int8
+
+
+def prune_mask_inverted(original):
+    return lambda w, sparsity: ~original(w, sparsity)
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -479,6 +509,16 @@ WRONG = [
      ["FAIL  mean_pool", "the padding is averaged in"]),
     ("20_semantic_search.py", None, "top_k_documents", top_k_by_dot_product,
      ["ok    mean_pool", "FAIL  top_k_documents", "raw dot product"]),
+    ("21_mlm_masking.py", None, "mask_tokens", mask_tokens_all_masked,
+     ["ok    mask_tokens: the labels", "FAIL  mask_tokens: the inputs", "every chosen position became [MASK]"]),
+    ("21_mlm_masking.py", None, "mask_tokens", mask_tokens_labels_everywhere,
+     ["FAIL  mask_tokens: the labels", "positions not chosen must be -100", "ok    mask_tokens: the inputs"]),
+    ("21_mlm_masking.py", None, "masked_accuracy", masked_accuracy_everywhere,
+     ["FAIL  masked_accuracy", "score the chosen positions only"]),
+    ("22_quantize_and_prune.py", None, "quantize_int8", quantize_truncating,
+     ["ok    quantize_int8: one scale", "FAIL  quantize_int8: the int8 weights", "truncated, not rounded"]),
+    ("22_quantize_and_prune.py", None, "prune_mask", prune_mask_inverted,
+     ["FAIL  prune_mask", "inverted: True must mean KEPT"]),
 ]
 
 
