@@ -1396,3 +1396,60 @@ def check_quantize_and_prune(module, seed=0):
 
 
 EXERCISES['quantize_and_prune'] = check_quantize_and_prune
+
+
+# ---------------------------------------------------------------------------------------------
+# exercise 23 (chapter 14): the weighted multi-task loss, a soft prompt prepended
+# ---------------------------------------------------------------------------------------------
+def check_multitask_and_soft_prompt(module, seed=0):
+    """``multitask_loss`` against F.cross_entropy done here (value and gradients); ``prepend_prompt``
+    against a concatenation done here, and the gradient it passes to the prompt."""
+    report = _Report(module, "the weighted multi-task loss and prepending a soft prompt")
+    rng = numpy.random.default_rng(seed)
+    a = rng.standard_normal((8, 10)).astype('float32')
+    b = rng.standard_normal((8, 2)).astype('float32')
+    ya, yb = minigrad.tensor(rng.integers(0, 10, 8)), minigrad.tensor(rng.integers(0, 2, 8))
+    w = 0.3
+    la, lb = F.cross_entropy(minigrad.tensor(a), ya).item(), F.cross_entropy(minigrad.tensor(b), yb).item()
+    value = lambda x: numpy.float32(x)
+    mistakes = [(value(w * la + lb), "the weight is on the wrong task: CE(a) + w · CE(b), not w · CE(a) + CE(b)"),
+                (value((la + w * lb) / 2), "do not average the two losses: add them"),
+                (value((1 - w) * la + w * lb), "task a counts fully: CE(a) + w · CE(b), not (1 − w) · CE(a) + w · CE(b)"),
+                (value(la + lb), "the weight w is missing: multiply the second loss by w")]
+    with report.check(f"multitask_loss: the value, with w = {w}"):
+        got = report.get('multitask_loss')(minigrad.tensor(a), ya, minigrad.tensor(b), yb, w)
+        if not isinstance(got, minigrad.Tensor):
+            raise _Wrong(f"multitask_loss should return a minigrad Tensor (so backward works), got {type(got).__name__}")
+        _compare(_host(got).reshape(()), value(la + w * lb), "the loss", rtol=1e-4, atol=1e-5, mistakes=mistakes)
+    with report.check("multitask_loss: the gradients reach both tasks' logits"):
+        ta, tb = minigrad.tensor(a, requires_grad=True), minigrad.tensor(b, requires_grad=True)
+        report.get('multitask_loss')(ta, ya, tb, yb, w).backward()
+        ra, rb = minigrad.tensor(a, requires_grad=True), minigrad.tensor(b, requires_grad=True)
+        (F.cross_entropy(ra, ya) + w * F.cross_entropy(rb, yb)).backward()
+        if ta.grad is None or tb.grad is None:
+            raise _Wrong("no gradient reached the logits: compute the loss with minigrad ops (F.cross_entropy), not NumPy")
+        _compare(ta.grad, ra.grad, "the gradient of task a's logits", rtol=1e-4, atol=1e-6,
+                 mistakes=[(w * _host(ra.grad), "the weight is on the wrong task: CE(a) + w · CE(b)")])
+        _compare(tb.grad, rb.grad, "the gradient of task b's logits", rtol=1e-4, atol=1e-6,
+                 mistakes=[(_host(rb.grad) / w, "the weight w is missing on the second loss")])
+    N, P, T, D = 3, 2, 4, 5
+    prompt = rng.standard_normal((1, P, D)).astype('float32')
+    emb = rng.standard_normal((N, T, D)).astype('float32')
+    expected = numpy.concatenate([numpy.broadcast_to(prompt, (N, P, D)), emb], axis=1)
+    appended = numpy.concatenate([emb, numpy.broadcast_to(prompt, (N, P, D))], axis=1)
+    with report.check(f"prepend_prompt: a (1, {P}, {D}) prompt before ({N}, {T}, {D}) embeddings"):
+        got = report.get('prepend_prompt')(minigrad.tensor(prompt), minigrad.tensor(emb))
+        _compare(got, expected, "the prompted embeddings",
+                 mistakes=[(appended, "the prompt goes IN FRONT of the sequence: cat([prompt, embeddings], dim=1)")])
+    with report.check("prepend_prompt: the gradient reaches the prompt (summed over the batch)"):
+        p = minigrad.tensor(prompt, requires_grad=True)
+        g = rng.standard_normal((N, P + T, D)).astype('float32')
+        (report.get('prepend_prompt')(p, minigrad.tensor(emb)) * minigrad.tensor(g)).sum().backward()
+        if p.grad is None:
+            raise _Wrong("no gradient reached the prompt: keep it a Tensor (expand and minigrad.cat, not NumPy)")
+        _compare(p.grad, g[:, :P].sum(0, keepdims=True), "the prompt's gradient", rtol=1e-4, atol=1e-5,
+                 mistakes=[(g[:, -P:].sum(0, keepdims=True), "the prompt goes IN FRONT of the sequence")])
+    return report.finish()
+
+
+EXERCISES['multitask_and_soft_prompt'] = check_multitask_and_soft_prompt

@@ -86,6 +86,7 @@ BLANKS = [
     ("20_semantic_search.py", ["mean_pool", "top_k_documents"]),
     ("21_mlm_masking.py", ["mask_tokens", "masked_accuracy"]),
     ("22_quantize_and_prune.py", ["quantize_int8", "prune_mask"]),
+    ("23_multitask_and_soft_prompt.py", ["multitask_loss", "prepend_prompt"]),
 ]
 
 
@@ -416,6 +417,20 @@ def quantize_truncating(original):
 def prune_mask_inverted(original):
     return lambda w, sparsity: ~original(w, sparsity)
 
+def multitask_weight_on_wrong_task(original):
+    return lambda a, ya, b, yb, w: w * original(a, ya, b, yb, 0.0) + original(b, yb, a, ya, 0.0)
+
+def multitask_averaged(original):
+    return lambda a, ya, b, yb, w: original(a, ya, b, yb, w) * 0.5
+
+def prompt_appended(original):
+    import minigrad
+    def prepend_prompt(prompt, embeddings):
+        out = original(prompt, embeddings)
+        P = prompt.shape[1]
+        return minigrad.cat([out[:, P:], out[:, :P]], dim=1)
+    return prepend_prompt
+
 
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
@@ -519,6 +534,12 @@ WRONG = [
      ["ok    quantize_int8: one scale", "FAIL  quantize_int8: the int8 weights", "truncated, not rounded"]),
     ("22_quantize_and_prune.py", None, "prune_mask", prune_mask_inverted,
      ["FAIL  prune_mask", "inverted: True must mean KEPT"]),
+    ("23_multitask_and_soft_prompt.py", None, "multitask_loss", multitask_weight_on_wrong_task,
+     ["FAIL  multitask_loss: the value", "the weight is on the wrong task", "ok    prepend_prompt"]),
+    ("23_multitask_and_soft_prompt.py", None, "multitask_loss", multitask_averaged,
+     ["FAIL  multitask_loss: the value", "do not average the two losses"]),
+    ("23_multitask_and_soft_prompt.py", None, "prepend_prompt", prompt_appended,
+     ["ok    multitask_loss: the value", "FAIL  prepend_prompt: a (1, 2, 5)", "IN FRONT of the sequence"]),
 ]
 
 
