@@ -1453,3 +1453,39 @@ def check_multitask_and_soft_prompt(module, seed=0):
 
 
 EXERCISES['multitask_and_soft_prompt'] = check_multitask_and_soft_prompt
+
+
+# ---------------------------------------------------------------------------------------------
+# exercise 24 (chapter 15): the memory of the attention scores, composed vs tiled
+# ---------------------------------------------------------------------------------------------
+def _bytes_check(got, expected, what, mistakes):
+    if not isinstance(got, (int, numpy.integer)) or isinstance(got, bool):
+        raise _Wrong(f"{what} should be an int (a number of bytes), got {type(got).__name__} {got!r}")
+    if int(got) != expected:
+        hint = next((h for m, h in mistakes if int(got) == m), None)
+        raise _Wrong(f"{what}: expected {expected:,} bytes, got {int(got):,}" + (f": {hint}" if hint else ""))
+
+
+def check_attention_memory(module, seed=0):
+    """``score_matrix_bytes`` and ``tile_bytes`` against the arithmetic done here."""
+    report = _Report(module, "the memory of the attention scores: the whole matrix and one tile")
+    for (n, h, L, S, b) in [(2, 4, 1024, 1024, 4), (3, 8, 512, 2048, 2)]:
+        with report.check(f"score_matrix_bytes(batch={n}, heads={h}, L={L}, S={S}, {b} bytes a number)"):
+            got = report.get('score_matrix_bytes')(n, h, L, S, b)
+            _bytes_check(got, n * h * L * S * b, "the score matrix",
+                         [(n * h * L * S, "multiply by the bytes per number (4 for float32, 2 for float16)"),
+                          (h * L * S * b, "every sequence of the batch has its own matrix: multiply by batch"),
+                          (n * L * S * b, "every head has its own matrix: multiply by heads"),
+                          (n * h * L * L * b, "the matrix is L × S (queries × keys), not L × L"),
+                          (n * h * L * S * b * 8, "bytes, not bits: do not multiply by 8")])
+    for block, b in [(128, 4), (64, 2)]:
+        with report.check(f"tile_bytes(block={block}, {b} bytes a number)"):
+            got = report.get('tile_bytes')(block, b)
+            _bytes_check(got, block * block * b, "one tile",
+                         [(block * b, "a tile is block × block numbers: square the block"),
+                          (block * block, "multiply by the bytes per number"),
+                          (block * block * b * 8, "bytes, not bits: do not multiply by 8")])
+    return report.finish()
+
+
+EXERCISES['attention_memory'] = check_attention_memory

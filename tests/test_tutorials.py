@@ -87,6 +87,7 @@ BLANKS = [
     ("21_mlm_masking.py", ["mask_tokens", "masked_accuracy"]),
     ("22_quantize_and_prune.py", ["quantize_int8", "prune_mask"]),
     ("23_multitask_and_soft_prompt.py", ["multitask_loss", "prepend_prompt"]),
+    ("24_attention_memory.py", ["score_matrix_bytes", "tile_bytes"]),
 ]
 
 
@@ -423,6 +424,15 @@ def multitask_weight_on_wrong_task(original):
 def multitask_averaged(original):
     return lambda a, ya, b, yb, w: original(a, ya, b, yb, w) * 0.5
 
+def scores_without_bytes(original):
+    return lambda batch, heads, L, S, bytes_per_number=4: original(batch, heads, L, S, 1)
+
+def scores_without_heads(original):
+    return lambda batch, heads, L, S, bytes_per_number=4: original(batch, 1, L, S, bytes_per_number)
+
+def tile_not_squared(original):
+    return lambda block, bytes_per_number=4: original(block, bytes_per_number) // block
+
 def prompt_appended(original):
     import minigrad
     def prepend_prompt(prompt, embeddings):
@@ -540,6 +550,12 @@ WRONG = [
      ["FAIL  multitask_loss: the value", "do not average the two losses"]),
     ("23_multitask_and_soft_prompt.py", None, "prepend_prompt", prompt_appended,
      ["ok    multitask_loss: the value", "FAIL  prepend_prompt: a (1, 2, 5)", "IN FRONT of the sequence"]),
+    ("24_attention_memory.py", None, "score_matrix_bytes", scores_without_bytes,
+     ["FAIL  score_matrix_bytes", "multiply by the bytes per number", "ok    tile_bytes"]),
+    ("24_attention_memory.py", None, "score_matrix_bytes", scores_without_heads,
+     ["FAIL  score_matrix_bytes", "every head has its own matrix"]),
+    ("24_attention_memory.py", None, "tile_bytes", tile_not_squared,
+     ["ok    score_matrix_bytes", "FAIL  tile_bytes", "square the block"]),
 ]
 
 
