@@ -2,3 +2,4 @@
 from .gpt import GPT, CharTokenizer, stdlib_text
 from .bert import BertConfig, BertModel, BertForSequenceClassification, SentenceEncoder
 from .bert_tokenizer import BertTokenizer
+from .search import SemanticIndex, cos_sim, semantic_search
