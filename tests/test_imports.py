@@ -40,8 +40,8 @@ LAYERS = [
     ("ops", ["minigrad.ops", "minigrad.cuda"]),
     ("nn", ["minigrad.nn"]),
     ("optim, data, io, distributed", ["minigrad.optim", "minigrad.utils", "minigrad.serialization",
-                                      "minigrad.safetensors", "minigrad.distributed"]),
-    ("models", ["minigrad.models"]),
+                                      "minigrad.safetensors", "minigrad.distributed", "minigrad.metrics"]),
+    ("models", ["minigrad.models", "minigrad.compress"]),
     ("teaching aids", ["minigrad.viz", "minigrad.check", "minigrad.demo", "minigrad.__main__", "minigrad"]),
 ]
 

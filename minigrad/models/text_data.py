@@ -17,6 +17,7 @@ import importlib
 import inspect
 import random
 import re
+import warnings
 
 # topic -> the modules whose docstrings speak about it
 TOPICS = {
@@ -38,18 +39,21 @@ def _docstrings(name):
     module = importlib.import_module(name)
     home = name.split('.')[0]
     objects = [module]
-    for attr in sorted(dir(module)):
-        obj = getattr(module, attr)
-        if attr.startswith('_') or not (inspect.isclass(obj) or inspect.isroutine(obj)):
-            continue
-        # defined in this module (or its C half, ``_socket`` for ``socket``), not imported from elsewhere
-        if (getattr(obj, '__module__', None) or '').split('.')[0].lstrip('_') not in (home, 'posixpath'):
-            continue
-        objects.append(obj)
-        if inspect.isclass(obj):
-            objects += [getattr(obj, m) for m in sorted(vars(obj))
-                        if not m.startswith('_') and inspect.isroutine(getattr(obj, m, None))]
-    return [doc for doc in map(inspect.getdoc, objects) if doc]
+    # reading a deprecated alias (typing.re, typing.io) warns; we only want its docstring
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        for attr in sorted(dir(module)):
+            obj = getattr(module, attr)
+            if attr.startswith('_') or not (inspect.isclass(obj) or inspect.isroutine(obj)):
+                continue
+            # defined in this module (or its C half, ``_socket`` for ``socket``), not imported from elsewhere
+            if (getattr(obj, '__module__', None) or '').split('.')[0].lstrip('_') not in (home, 'posixpath'):
+                continue
+            objects.append(obj)
+            if inspect.isclass(obj):
+                objects += [getattr(obj, m) for m in sorted(vars(obj))
+                            if not m.startswith('_') and inspect.isroutine(getattr(obj, m, None))]
+        return [doc for doc in map(inspect.getdoc, objects) if doc]
 
 
 def _sentences(doc, min_words=6, max_words=40):
