@@ -13,7 +13,8 @@ recall (召回率) and F1. For one class c, counting the test examples by predic
 A ratio whose denominator is 0 (a class never predicted, or absent from the truth) is taken as
 0, as scikit-learn does by default. With more than two classes the per-class values are
 averaged: ``average='macro'`` gives each class that occurs (in the truth or the predictions) the
-same weight, so a rare class counts as much as a common one; ``'binary'`` reports the class ``pos_label`` alone, ``None`` returns them all.
+same weight, so a rare class counts as much as a common one; ``'binary'`` reports the class
+``pos_label`` alone; ``None`` returns them all.
 Labels may be lists, NumPy arrays or Tensors of class indices.
 """
 import numpy as np

@@ -29,7 +29,8 @@ def freeze_except_top(model, num_layers):
     backward stops where the trained part begins (cheaper, and less to overfit)."""
     model.requires_grad_(False)
     layers = model.bert.encoder.layer
-    for module in [model.classifier, model.bert.pooler] + [layers[i] for i in range(len(layers) - num_layers, len(layers))]:
+    top = [layers[i] for i in range(len(layers) - num_layers, len(layers))]
+    for module in [model.classifier, model.bert.pooler] + top:
         module.requires_grad_(True)
     return model
 

@@ -3,7 +3,6 @@
 Kept short for CI: 5 topics of standard-library docstring sentences, 16 per topic to train on
 and 12 to test, and only the head and the last layer trained, for 2 epochs, on both models. The
 full run (every layer, 160 sentences per topic) is ``benchmarks/bert_finetune.py``."""
-import pytest
 from minilm_fixtures import minilm_dir  # noqa: F401  (a pytest fixture)
 
 import minigrad as mg
