@@ -41,8 +41,9 @@ LAYERS = [
     ("nn", ["minigrad.nn"]),
     # nn.parallel (DistributedDataParallel) calls the collectives: it is named as in PyTorch, layered with them
     ("optim, data, io, distributed", ["minigrad.optim", "minigrad.utils", "minigrad.serialization",
-                                      "minigrad.safetensors", "minigrad.distributed", "minigrad.nn.parallel"]),
-    ("models", ["minigrad.models"]),
+                                      "minigrad.safetensors", "minigrad.distributed", "minigrad.nn.parallel",
+                                      "minigrad.metrics"]),
+    ("models", ["minigrad.models", "minigrad.compress"]),
     ("teaching aids", ["minigrad.viz", "minigrad.check", "minigrad.demo", "minigrad.__main__", "minigrad"]),
 ]
 

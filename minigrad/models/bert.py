@@ -325,6 +325,15 @@ class BertForSequenceClassification(Module):
         return model.eval()
 
 
+def mean_pooling(last_hidden_state, attention_mask):
+    """e = Σ_t m_t x_t / Σ_t m_t: the mean of the (B, T, H) token vectors over the real tokens
+    (``attention_mask`` (B, T), 1 for a token and 0 for padding), a (B, H) Tensor. Differentiable,
+    so a student can be trained to match a teacher's sentence embeddings (``minigrad.compress``)."""
+    x = last_hidden_state
+    m = as_tensor(attention_mask, dtype=x.dtype, device=x.device).unsqueeze(-1)
+    return (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
 class SentenceEncoder:
     """Sentence embeddings as sentence-transformers computes them: tokenizer -> BertModel -> the
     mean of the token vectors over ``attention_mask`` -> (optionally) unit length.
@@ -360,9 +369,7 @@ class SentenceEncoder:
         for start in range(0, len(order), batch_size):
             batch = [sentences[i] for i in order[start:start + batch_size]]
             enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_seq_length)
-            x = self.model(**enc).last_hidden_state
-            m = as_tensor(enc['attention_mask'], dtype=x.dtype, device=x.device).unsqueeze(-1)
-            e = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            e = mean_pooling(self.model(**enc).last_hidden_state, enc['attention_mask'])
             if normalize_embeddings:
                 e = e / e.norm(dim=-1, keepdim=True).clamp(min=1e-12)
             parts.append(e)

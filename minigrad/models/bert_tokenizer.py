@@ -129,12 +129,13 @@ class BertTokenizer:
             if part in self.all_special_tokens:
                 tokens.append(part)
             else:
-                for word in self._basic_tokenize(part):
+                for word in self.basic_tokenize(part):
                     tokens += self._wordpiece(word)
         return tokens
 
-    def _basic_tokenize(self, text):
-        """Stage 1 of the module docstring: clean, CJK, NFC, whitespace, lower-case and accents, punctuation."""
+    def basic_tokenize(self, text):
+        """The words of ``text`` before WordPiece (stage 1 of the module docstring: clean, CJK, NFC,
+        whitespace, lower-case and accents, punctuation); what a new vocabulary is counted from."""
         chars = []
         for ch in text:
             if ch in '\0\ufffd' or _is_control(ch):

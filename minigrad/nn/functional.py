@@ -10,7 +10,7 @@ import math
 import numbers
 
 from .. import random as _random
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..backend import get_array_module, to_device
 from ..creation import as_tensor, tensor
 from ..ops.activation import Gelu, Softplus
@@ -760,11 +760,14 @@ def attention_with_weights(query, key, value, bias, causal, dropout_p, scale, ne
     keeps them for backward: memory O(L·S), 64 MiB per head at 4096 tokens in float32. The *tiled*
     path (``minigrad.ops.attention.FlashAttention``) computes the same Z one block of keys at a time
     with an online softmax and never holds more than a block of S̃: memory O(L·block). It runs
-    whenever nothing needs A itself: no dropout on the weights, no gradient for a float mask, and
-    ``need_weights=False`` (A is then None); the composed path also takes empty sequences, where
-    there is nothing to tile.
+    whenever a gradient is wanted and nothing needs A itself: no dropout on the weights, no gradient
+    for a float mask, and ``need_weights=False`` (A is then None); the composed path also takes
+    inference and empty sequences, where there is nothing to tile.
     """
-    if not need_weights and dropout_p == 0.0 and (bias is None or not bias.requires_grad) \
+    # inference (no gradient wanted) takes the composed path: its few large products beat the tiles,
+    # and nothing is kept for a backward, so the L×S matrices live only during the call
+    wants_grad = is_grad_enabled() and any(t.requires_grad for t in (query, key, value))
+    if wants_grad and not need_weights and dropout_p == 0.0 and (bias is None or not bias.requires_grad) \
             and query.shape[-2] > 0 and key.shape[-2] > 0:
         return FlashAttention.apply(query, key, value, bias, causal, scale), None
     if causal:

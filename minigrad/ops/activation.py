@@ -94,6 +94,8 @@ _ERF_LARGE = (
     1.555933157184463e-05, -0.00011365586043815785, 0.0010571227663475102, -0.01470547764971812,
     0.5407644938165878)
 _ERF_CUT, _ERF_FAR = 2.5, 6.0
+# 2^16 elements: 256 KiB of float32, which with Horner's temporaries fits a CPU's L2 cache
+_ERF_CHUNK = 1 << 16
 
 
 def _horner(coefficients, s):
@@ -107,9 +109,24 @@ def _horner(coefficients, s):
 
 
 def erf_array(x):
-    """erf(x) = 2/√π ∫₀ˣ e^(-t²) dt of a float array, elementwise (see the fit described above)."""
+    """erf(x) = 2/√π ∫₀ˣ e^(-t²) dt of a float array, elementwise (see the fit described above).
+
+    On the CPU the work goes in chunks of ``_ERF_CHUNK`` elements: Horner's rule passes over its
+    array some 40 times, and a chunk small enough to stay in the cache makes those passes several
+    times faster than passes over a large array in main memory. The values are the same. (On a GPU
+    one pass over everything is one kernel launch, so it is not chunked.)
+    """
     xp = get_array_module(x)
     shape, x = x.shape, x.reshape(-1)        # 1-d, so that a 0-d input still gives an array to write into
+    step = _ERF_CHUNK if xp.__name__ == 'numpy' else max(x.size, 1)
+    out = xp.empty_like(x)
+    for i in range(0, x.size, step):
+        out[i:i + step] = _erf_1d(xp, x[i:i + step])
+    return out.reshape(shape)
+
+
+def _erf_1d(xp, x):
+    """erf of a 1-d array: the polynomial of the near piece, then the tail formula where |x| ≥ 2.5."""
     a = xp.minimum(xp.abs(x), _ERF_CUT)
     s = a * a
     s *= 2 / _ERF_CUT ** 2
@@ -122,7 +139,7 @@ def erf_array(x):
         v_lo, v_hi = 1 / _ERF_FAR ** 2, 1 / _ERF_CUT ** 2
         s = (1 / (b * b) - v_lo) * (2 / (v_hi - v_lo)) - 1
         out[far] = xp.copysign(1 - xp.exp(-(b * b)) / b * _horner(_ERF_LARGE, s), xf)
-    return out.reshape(shape)
+    return out
 
 
 class Erf(Function):
