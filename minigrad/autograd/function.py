@@ -194,8 +194,8 @@ _NEEDS = {}
 def _edge(a):
     """Where the gradient of argument ``a`` goes: ``(node that made a, which output a is, shape,
     dtype)``, ``(None, a, shape, dtype)`` for a leaf, ``None`` when no gradient is needed."""
-    if a.__class__ is not _Tensor and not isinstance(a, _Tensor) or not a.requires_grad:
-        return None
+    if a.__class__ is not _Tensor and not isinstance(a, _Tensor) or not a._requires_grad:
+        return None                      # (the slot behind the requires_grad property: one op, many reads)
     d, fn = a.data, a.grad_fn
     return (fn, a._output_nr if fn is not None else a, d.shape, d.dtype)
 

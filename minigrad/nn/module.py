@@ -608,7 +608,7 @@ class Module:
                 errors.append(f"{key} is uninitialized in the checkpoint (a lazy module's, saved before its first "
                               f"forward) and can't be copied into an initialized one")
                 continue
-            array = _as_array(state_dict[key])
+            array = _state_array(state_dict[key])
             shape = tuple(array.shape)
             if is_lazy(target):
                 pairs.append((target, array))
@@ -647,7 +647,7 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _as_array(value):
+def _state_array(value):
     """A state-dict value as an array: a Tensor's data; a NumPy or CuPy array, a number, a list or a
     PyTorch tensor as a new array of its own dtype."""
     if isinstance(value, Tensor):
