@@ -153,7 +153,7 @@ def rng(xp, gen=None, op='random'):
     if gen._xp is not xp:
         wanted = 'cpu' if backend.is_numpy(xp) else 'cuda'
         raise RuntimeError(f"{op}: expected a generator on {wanted!r} (where the result goes), "
-                           f"got one on {gen.device!r}")
+                           f"got one on '{gen.device}'")
     return gen._rng
 
 

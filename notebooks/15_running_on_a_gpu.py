@@ -160,7 +160,9 @@ plt.tight_layout(); plt.show()
 # $S = QK^\top/\sqrt{d_k}$, $L \times S$ numbers for L queries and S keys, and then the weights $A$ of the same size:
 # $4LS$ bytes each in float32, for every sequence and every head. Tiled attention (FlashAttention) walks over
 # blocks of 128 keys with an online softmax and holds one 128×128 tile at a time. `F.scaled_dot_product_attention`
-# takes the tiled path whenever the weights themselves are not asked for. By hand first:
+# takes the tiled path while training (a gradient is wanted and the weights themselves are not asked for): then
+# the composed path would keep $S$ and $A$ alive for backward. At inference it computes the composed way, which
+# is faster and frees the matrices at once. By hand first:
 
 # %%
 BLOCK = 128                                          # minigrad's tile size on the CPU
@@ -176,15 +178,14 @@ assert score_bytes == 4 * 2**20 * (L // 1024) ** 2 and tile_bytes == 64 * 2**10
 # both give the same output.
 
 # %%
-q, k, v = (minigrad.randn(1, L, d) for _ in range(3))
+q, k, v = (minigrad.randn(1, L, d, requires_grad=True) for _ in range(3))   # training: gradients wanted
 
 def peak_bytes(fn):
     tracemalloc.start()
-    with minigrad.no_grad():
-        out = fn()
+    out = fn()                               # what stays allocated is what backward will read
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return out, peak
+    return out.detach(), peak
 
 composed, composed_peak = peak_bytes(lambda: ((q @ k.transpose(-2, -1)) / math.sqrt(d)).softmax(-1) @ v)
 tiled, tiled_peak = peak_bytes(lambda: F.scaled_dot_product_attention(q, k, v))

@@ -186,10 +186,14 @@ def test_cpu_answers_to_device_queries():
     mg.backends.cuda.matmul.allow_tf32 = True
     mg.backends.cudnn.benchmark = True
     assert mg.backends.cudnn.benchmark is True
-    assert mg.accelerator.is_available() is False and mg.cuda.device_count() == 0
+    gpu = mg.cuda.is_available()          # False on a CPU-only machine; the CuPy double plays one
+    assert mg.accelerator.is_available() is gpu and mg.cuda.device_count() == (1 if gpu else 0)
     mg.set_float32_matmul_precision('high')
     assert mg.get_float32_matmul_precision() == 'high'
+    previous = mg.backend.default_device()
     mg.set_default_device('cpu')
+    assert mg.zeros(1).device == 'cpu'
+    mg.set_default_device(previous)
     with mg.autocast('cpu', enabled=False):
         y = mg.ones(2) * 2
     assert y.dtype == mg.float32
