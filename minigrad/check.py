@@ -1489,3 +1489,66 @@ def check_attention_memory(module, seed=0):
 
 
 EXERCISES['attention_memory'] = check_attention_memory
+
+
+# ---------------------------------------------------------------------------------------------
+# exercise 25 (chapter 10): one decoding step, greedy or with a temperature; perplexity from log-probs
+# ---------------------------------------------------------------------------------------------
+def _int_ids(got, what):
+    """The student's token ids or indices (an array, a list or a Tensor) as an int64 array."""
+    if got is None:
+        raise _Wrong(f"{what} is None")
+    values = _host(got) if isinstance(got, minigrad.Tensor) else numpy.asarray(got)
+    if values.dtype.kind not in 'biu':
+        raise _Wrong(f"{what} should be integers (token ids or indices), got dtype {values.dtype}")
+    return values.astype('int64')
+
+
+def _inverse_cdf(z, temperature, u):
+    s = z.astype('float64') / temperature
+    p = numpy.exp(s - s.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    idx = (numpy.cumsum(p, -1) < u[:, None]).sum(-1)
+    return numpy.minimum(idx, z.shape[-1] - 1).astype('int64')
+
+
+def check_decoding_step(module, seed=0):
+    """``next_token`` (greedy and sampled from given uniforms) and ``perplexity_from_log_probs``
+    against NumPy done here."""
+    report = _Report(module, "one decoding step (greedy or with a temperature) and perplexity from log-probs")
+    rng = numpy.random.default_rng(seed)
+    B, V = 12, 10
+    z = (rng.standard_normal((B, V)) * 2.0).astype('float32')
+    u = rng.random(B)
+    with report.check(f"next_token with temperature 0 is greedy: the argmax of each of {B} rows"):
+        got = _int_ids(report.get('next_token')(minigrad.tensor(z), 0, minigrad.tensor(u)), "the tokens")
+        _compare(got, z.argmax(-1).astype('int64'), "the tokens",
+                 mistakes=[(z.argmin(-1).astype('int64'), "that is the LEAST likely token: greedy takes the argmax")])
+    for T in (0.5, 2.0):
+        expected = _inverse_cdf(z, T, u)
+        with report.check(f"next_token with temperature {T}: the inverse-CDF draw for the given u"):
+            got = _int_ids(report.get('next_token')(minigrad.tensor(z), T, minigrad.tensor(u)), "the tokens")
+            _compare(got, expected, "the tokens",
+                     mistakes=[(_inverse_cdf(z, 1.0 / T, u), "the logits were multiplied by the temperature: divide them by it"),
+                               (z.argmax(-1).astype('int64'), "that is greedy: with a temperature > 0, draw from softmax(z / T)"),
+                               (_inverse_cdf(z, 1.0, u), "the temperature is ignored: softmax(z / T), not softmax(z)"),
+                               (numpy.maximum(expected - 1, 0), "one index too early: take the FIRST index whose cumulative sum reaches u")])
+    lp = numpy.log(rng.uniform(0.05, 0.9, (3, 6))).astype('float32')
+    mask = numpy.array([[1] * 6, [1] * 4 + [0] * 2, [1] * 2 + [0] * 4], dtype='int64')
+    lp[mask == 0] = -20.0                                         # padding: values that must not count
+    real = lp[mask == 1].astype('float64')
+    with report.check("perplexity_from_log_probs of a (3, 6) batch with padding"):
+        got = report.get('perplexity_from_log_probs')(minigrad.tensor(lp), minigrad.tensor(mask))
+        try:
+            got = float(got.item() if isinstance(got, minigrad.Tensor) else got)
+        except (TypeError, ValueError):
+            raise _Wrong(f"the perplexity should be a number, got {type(got).__name__}") from None
+        _compare(numpy.float64(got), numpy.float64(math.exp(-real.mean())), "the perplexity", rtol=1e-4,
+                 mistakes=[(numpy.float64(math.exp(real.mean())), "a flipped sign: perplexity = exp(MINUS the mean log-prob)"),
+                           (numpy.float64(math.exp(-lp.astype('float64').mean())), "the padding is counted: average over the mask == 1 tokens only"),
+                           (numpy.float64(math.exp(-real.sum())), "the sum, not the mean: divide by the number of real tokens"),
+                           (numpy.float64(2 ** -real.mean()), "the log-probs are natural logs: exp, not 2^")])
+    return report.finish()
+
+
+EXERCISES['decoding_step'] = check_decoding_step

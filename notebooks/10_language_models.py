@@ -202,9 +202,11 @@ assert np.isfinite(first) and np.isfinite(second)
 # ## Exercises
 #
 # 1. [`tutorials/19_sampling.py`](../tutorials/19_sampling.py): perplexity, the top-k filter and temperature.
-# 2. [`tutorials/18_encoder_layer.py`](../tutorials/18_encoder_layer.py) (from chapter 9): the GPT block is a pre-norm
+# 2. [`tutorials/25_decoding_step.py`](../tutorials/25_decoding_step.py): one decoding step, greedy or with a
+#    temperature, and the perplexity from per-token log-probs.
+# 3. [`tutorials/18_encoder_layer.py`](../tutorials/18_encoder_layer.py) (from chapter 9): the GPT block is a pre-norm
 #    version of it; write that variant too.
-# 3. Train with `STEPS = 3000`, `n_layer=4`: does the second copy in §4 become easier than the first?
-# 4. Replace the corpus by `stdlib_text(("json",))` only. What happens to the held-out perplexity, and why?
+# 4. Train with `STEPS = 3000`, `n_layer=4`: does the second copy in §4 become easier than the first?
+# 5. Replace the corpus by `stdlib_text(("json",))` only. What happens to the held-out perplexity, and why?
 #
 # Check an exercise with `python -m minigrad check tutorials/19_sampling.py` (see `tutorials/README.md`).

@@ -88,6 +88,7 @@ BLANKS = [
     ("22_quantize_and_prune.py", ["quantize_int8", "prune_mask"]),
     ("23_multitask_and_soft_prompt.py", ["multitask_loss", "prepend_prompt"]),
     ("24_attention_memory.py", ["score_matrix_bytes", "tile_bytes"]),
+    ("25_decoding_step.py", ["next_token", "perplexity_from_log_probs"]),
 ]
 
 
@@ -442,6 +443,22 @@ def prompt_appended(original):
     return prepend_prompt
 
 
+def next_token_temperature_multiplied(original):
+    return lambda logits, temperature, u: original(logits, 1.0 / temperature if temperature else 0, u)
+
+
+def next_token_always_greedy(original):
+    return lambda logits, temperature, u: original(logits, 0, u)
+
+
+def perplexity_counting_padding(original):
+    return lambda log_probs, mask: original(log_probs, minigrad.ones_like(mask))
+
+
+def perplexity_sign_flipped(original):
+    return lambda log_probs, mask: 1.0 / original(log_probs, mask)
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -556,6 +573,14 @@ WRONG = [
      ["FAIL  score_matrix_bytes", "every head has its own matrix"]),
     ("24_attention_memory.py", None, "tile_bytes", tile_not_squared,
      ["ok    score_matrix_bytes", "FAIL  tile_bytes", "square the block"]),
+    ("25_decoding_step.py", None, "next_token", next_token_temperature_multiplied,
+     ["ok    next_token with temperature 0", "FAIL  next_token with temperature 0.5", "divide them by it"]),
+    ("25_decoding_step.py", None, "next_token", next_token_always_greedy,
+     ["FAIL  next_token with temperature 2.0", "that is greedy", "ok    perplexity_from_log_probs"]),
+    ("25_decoding_step.py", None, "perplexity_from_log_probs", perplexity_counting_padding,
+     ["FAIL  perplexity_from_log_probs", "the padding is counted"]),
+    ("25_decoding_step.py", None, "perplexity_from_log_probs", perplexity_sign_flipped,
+     ["FAIL  perplexity_from_log_probs", "a flipped sign"]),
 ]
 
 
