@@ -1552,3 +1552,74 @@ def check_decoding_step(module, seed=0):
 
 
 EXERCISES['decoding_step'] = check_decoding_step
+
+
+# ---------------------------------------------------------------------------------------------
+# exercise 26 (chapter 11): a next-sentence-prediction pair; the masked-LM loss over the -100 labels
+# ---------------------------------------------------------------------------------------------
+def _nsp_reference(a, b, cls_id, sep_id, sep_in_b=False):
+    ids = numpy.concatenate([[cls_id], a, [sep_id], b]).astype('int64')
+    n0 = len(a) + (1 if sep_in_b else 2)
+    return ids, numpy.concatenate([numpy.zeros(n0, 'int64'), numpy.ones(len(ids) - n0, 'int64')])
+
+
+def check_nsp_and_mlm_loss(module, seed=0):
+    """``nsp_pair`` against the chapter's recipe done here; ``mlm_loss`` against
+    ``F.cross_entropy(..., ignore_index=-100)``: value and gradient."""
+    report = _Report(module, "a next-sentence-prediction pair and the masked-LM loss over the -100 labels")
+    rng = numpy.random.default_rng(seed)
+    cls_id, sep_id = 101, 102
+    a, b_next, b_random = (rng.integers(0, 100, n).astype('int64') for n in (5, 4, 4))
+    for coin, kind in ((0.3, "IsNext"), (0.7, "NotNext")):
+        b, other = (b_next, b_random) if coin < 0.5 else (b_random, b_next)
+        ids, segments = _nsp_reference(a, b, cls_id, sep_id)
+        with report.check(f"nsp_pair with coin = {coin} ({kind}): ids, segments and label"):
+            got = report.get('nsp_pair')(a.copy(), b_next.copy(), b_random.copy(), coin, cls_id, sep_id)
+            if not isinstance(got, tuple) or len(got) != 3:
+                raise _Wrong(f"nsp_pair should return a triple (ids, segments, label), got {type(got).__name__}")
+            _compare(_int_ids(got[0], "the ids"), ids, "the ids",
+                     mistakes=[(_nsp_reference(a, other, cls_id, sep_id)[0],
+                                "the wrong B: coin < 0.5 means IsNext, B = b_next; otherwise B = b_random"),
+                               (numpy.concatenate([[cls_id], a, [sep_id], b, [sep_id]]),
+                                "the chapter's pairs end with B: [CLS] A [SEP] B, no second [SEP]")])
+            _compare(_int_ids(got[1], "the segments"), segments, "the segment ids",
+                     mistakes=[(1 - segments, "inverted: A's part is segment 0, B's part segment 1"),
+                               (_nsp_reference(a, b, cls_id, sep_id, sep_in_b=True)[1],
+                                "the [SEP] after A belongs to A's segment: 0 for [CLS] A [SEP], 1 for B")])
+            label = int(coin < 0.5)
+            if isinstance(got[2], bool) or not isinstance(got[2], (int, numpy.integer)):
+                raise _Wrong(f"the label should be an int (1 IsNext, 0 NotNext), got {type(got[2]).__name__} {got[2]!r}")
+            if int(got[2]) != label:
+                raise _Wrong(f"the label is {int(got[2])}, expected {label} ({kind}): IsNext is label 1, NotNext 0, as in the chapter")
+    N, T, V = 3, 6, 7
+    logits = rng.standard_normal((N, T, V)).astype('float32')
+    labels = rng.integers(0, V, (N, T)).astype('int64')
+    labels[rng.random((N, T)) < 0.6] = -100
+    labels[0, 0] = 3
+    keep = labels != -100
+    ls = logits - logits.max(-1, keepdims=True)
+    ls = ls - numpy.log(numpy.exp(ls).sum(-1, keepdims=True))
+    nll = -numpy.take_along_axis(ls, numpy.where(keep, labels, 0)[..., None], -1)[..., 0]
+    value = lambda x: numpy.float32(x)
+    expected = value(nll[keep].mean())
+    with report.check(f"mlm_loss of ({N}, {T}, {V}) logits, {int(keep.sum())} of {N * T} labels not -100: the value"):
+        got = report.get('mlm_loss')(minigrad.tensor(logits), minigrad.tensor(labels))
+        if not isinstance(got, minigrad.Tensor):
+            raise _Wrong(f"mlm_loss should return a minigrad Tensor (so backward works), got {type(got).__name__}")
+        _compare(_host(got).astype('float32').reshape(()), expected, "the loss", rtol=1e-4, atol=1e-5,
+                 mistakes=[(value(nll[keep].sum() / (N * T)), "divided by every position: average over the labels != -100 only"),
+                           (value(nll[keep].sum()), "the sum, not the mean: divide by the number of labels != -100"),
+                           (value(nll.mean()), "the -100 positions are scored (as label 0?): skip them")])
+    with report.check("mlm_loss: the gradient of the logits matches F.cross_entropy(ignore_index=-100)"):
+        x = minigrad.tensor(logits, requires_grad=True)
+        report.get('mlm_loss')(x, minigrad.tensor(labels)).backward()
+        r = minigrad.tensor(logits, requires_grad=True)
+        F.cross_entropy(r.reshape(-1, V), minigrad.tensor(labels).reshape(-1), ignore_index=-100).backward()
+        if x.grad is None:
+            raise _Wrong("no gradient reached the logits: compute the loss with minigrad ops, not NumPy")
+        _compare(x.grad, r.grad, "the gradient of the logits", rtol=1e-4, atol=1e-6,
+                 mistakes=[(_host(r.grad) * keep.sum() / (N * T), "divided by every position: average over the labels != -100 only")])
+    return report.finish()
+
+
+EXERCISES['nsp_and_mlm_loss'] = check_nsp_and_mlm_loss

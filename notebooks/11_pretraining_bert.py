@@ -250,7 +250,9 @@ for a, b in [("Return t", "he value"), ("the numb", "er of it"), ("a list o", "f
 #
 # 1. [`tutorials/21_mlm_masking.py`](../tutorials/21_mlm_masking.py): the 80/10/10 masking and the masked-token
 #    accuracy.
-# 2. Train with masked LM only (drop `nsp_loss`). Does the masked-character accuracy change?
-# 3. Mask 40% of the positions instead of 15%. What happens to the accuracy, and why does BERT keep the rate low?
+# 2. [`tutorials/26_nsp_and_mlm_loss.py`](../tutorials/26_nsp_and_mlm_loss.py): one NSP pair with its segment ids,
+#    and the masked-LM loss that skips the -100 labels.
+# 3. Train with masked LM only (drop `nsp_loss`). Does the masked-character accuracy change?
+# 4. Mask 40% of the positions instead of 15%. What happens to the accuracy, and why does BERT keep the rate low?
 #
 # Check an exercise with `python -m minigrad check tutorials/21_mlm_masking.py` (see `tutorials/README.md`).

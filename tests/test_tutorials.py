@@ -89,6 +89,7 @@ BLANKS = [
     ("23_multitask_and_soft_prompt.py", ["multitask_loss", "prepend_prompt"]),
     ("24_attention_memory.py", ["score_matrix_bytes", "tile_bytes"]),
     ("25_decoding_step.py", ["next_token", "perplexity_from_log_probs"]),
+    ("26_nsp_and_mlm_loss.py", ["nsp_pair", "mlm_loss"]),
 ]
 
 
@@ -459,6 +460,30 @@ def perplexity_sign_flipped(original):
     return lambda log_probs, mask: 1.0 / original(log_probs, mask)
 
 
+def nsp_coin_flipped(original):
+    return lambda a, b_next, b_random, coin, cls_id, sep_id: original(a, b_next, b_random, 1.0 - coin, cls_id, sep_id)
+
+
+def nsp_sep_in_segment_b(original):
+    def nsp_pair(a, b_next, b_random, coin, cls_id, sep_id):
+        ids, segments, label = original(a, b_next, b_random, coin, cls_id, sep_id)
+        segments = segments.copy()
+        segments[len(a) + 1] = 1
+        return ids, segments, label
+    return nsp_pair
+
+
+def mlm_loss_over_every_position(original):
+    def mlm_loss(logits, labels):
+        n = float((labels.numpy() != -100).sum())
+        return original(logits, labels) * (n / labels.numpy().size)
+    return mlm_loss
+
+
+def mlm_loss_summed(original):
+    return lambda logits, labels: original(logits, labels) * float((labels.numpy() != -100).sum())
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -581,6 +606,15 @@ WRONG = [
      ["FAIL  perplexity_from_log_probs", "the padding is counted"]),
     ("25_decoding_step.py", None, "perplexity_from_log_probs", perplexity_sign_flipped,
      ["FAIL  perplexity_from_log_probs", "a flipped sign"]),
+    ("26_nsp_and_mlm_loss.py", None, "nsp_pair", nsp_coin_flipped,
+     ["FAIL  nsp_pair with coin = 0.3 (IsNext)", "coin < 0.5 means IsNext", "ok    mlm_loss"]),
+    ("26_nsp_and_mlm_loss.py", None, "nsp_pair", nsp_sep_in_segment_b,
+     ["FAIL  nsp_pair with coin = 0.7", "the [SEP] after A belongs to A's segment"]),
+    ("26_nsp_and_mlm_loss.py", None, "mlm_loss", mlm_loss_over_every_position,
+     ["ok    nsp_pair", "FAIL  mlm_loss of (3, 6, 7) logits", "divided by every position",
+      "FAIL  mlm_loss: the gradient"]),
+    ("26_nsp_and_mlm_loss.py", None, "mlm_loss", mlm_loss_summed,
+     ["FAIL  mlm_loss of (3, 6, 7) logits", "the sum, not the mean"]),
 ]
 
 
