@@ -1623,3 +1623,43 @@ def check_nsp_and_mlm_loss(module, seed=0):
 
 
 EXERCISES['nsp_and_mlm_loss'] = check_nsp_and_mlm_loss
+
+
+# ---------------------------------------------------------------------------------------------
+# exercise 27 (chapter 12): the cosine-similarity matrix of normalised embeddings; top-k retrieval
+# ---------------------------------------------------------------------------------------------
+def check_similarity_matrix(module, seed=0):
+    """``cosine_matrix`` and ``retrieve`` against NumPy done here."""
+    report = _Report(module, "the cosine-similarity matrix and top-k retrieval")
+    rng = numpy.random.default_rng(seed)
+    A, B, H, k = 4, 9, 8, 3
+    queries = (rng.standard_normal((A, H)) * rng.uniform(0.1, 5.0, (A, 1))).astype('float32')
+    docs = (rng.standard_normal((B, H)) * rng.uniform(0.1, 5.0, (B, 1))).astype('float32')
+    unit = lambda x, axis: x / numpy.linalg.norm(x, axis=axis, keepdims=True)
+    cos = unit(queries, 1) @ unit(docs, 1).T
+    with report.check(f"cosine_matrix of ({A}, {H}) queries and ({B}, {H}) documents"):
+        got = _tensor_result(report.get('cosine_matrix')(minigrad.tensor(queries), minigrad.tensor(docs)),
+                             "the cosine matrix")
+        _compare(got, cos, "the cosine matrix", rtol=1e-4, atol=1e-5,
+                 mistakes=[(queries @ docs.T, "the raw dot products: divide each row by its norm first"),
+                           (unit(queries, 0) @ unit(docs, 0).T, "normalised along the wrong axis: each ROW (dim=-1) gets unit length"),
+                           (queries @ unit(docs, 1).T, "only the documents are normalised: normalise the queries too"),
+                           (cos.T, "transposed: rows are the queries, columns the documents")])
+    with report.check("cosine_matrix(docs, docs): every document's cosine with itself is 1"):
+        got = _host(_tensor_result(report.get('cosine_matrix')(minigrad.tensor(docs), minigrad.tensor(docs)), "the result"))
+        if got.shape != (B, B):
+            raise _Wrong(f"cosine_matrix(docs, docs) has shape {_shape(got.shape)}, expected {_shape((B, B))}")
+        _compare(numpy.diagonal(got).copy(), numpy.ones(B, 'float32'), "the diagonal of cosine_matrix(docs, docs)",
+                 rtol=1e-4, atol=1e-5)
+    sim = rng.uniform(-1, 1, (A, B)).astype('float32')
+    order = numpy.argsort(-sim, axis=-1, kind='stable')
+    with report.check(f"retrieve: the {k} best of {B} documents for each of {A} queries, best first"):
+        got = _int_ids(report.get('retrieve')(minigrad.tensor(sim), k), "the indices")
+        _compare(got, order[:, :k].astype('int64'), "the indices",
+                 mistakes=[(numpy.argsort(sim, axis=-1)[:, :k].astype('int64'), "those are the k WORST documents: sort descending"),
+                           (order[:, :k][:, ::-1].astype('int64'), "the right documents, worst first: put the best first"),
+                           (numpy.argsort(-sim, axis=0)[:k].T.astype('int64'), "ranked down the columns: each ROW (query) is ranked on its own")])
+    return report.finish()
+
+
+EXERCISES['similarity_matrix'] = check_similarity_matrix

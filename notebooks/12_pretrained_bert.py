@@ -216,9 +216,11 @@ ax.set_title(viz.label("Fine-tuning a classifier on MiniLM", "微调")); plt.sho
 #
 # 1. [`tutorials/20_semantic_search.py`](../tutorials/20_semantic_search.py): mean pooling over the mask, and the
 #    top-k documents by cosine.
-# 2. [`tutorials/10_metrics.py`](../tutorials/10_metrics.py) (from chapter 4): the confusion matrix and P/R/F1 used in §4.
-# 3. Unfreeze the last encoder layer (`model.encoder.layer[-1]`) and fine-tune it with the head at `lr=1e-4`. Does
+# 2. [`tutorials/27_similarity_matrix.py`](../tutorials/27_similarity_matrix.py): the cosine matrix of every query
+#    against every document, and the top-k documents of each query.
+# 3. [`tutorials/10_metrics.py`](../tutorials/10_metrics.py) (from chapter 4): the confusion matrix and P/R/F1 used in §4.
+# 4. Unfreeze the last encoder layer (`model.encoder.layer[-1]`) and fine-tune it with the head at `lr=1e-4`. Does
 #    the test accuracy change? How much slower is a step?
-# 4. Add a query in Chinese. Does the search still work? (Look at what the tokenizer makes of it.)
+# 5. Add a query in Chinese. Does the search still work? (Look at what the tokenizer makes of it.)
 #
 # Check an exercise with `python -m minigrad check tutorials/20_semantic_search.py` (see `tutorials/README.md`).

@@ -90,6 +90,7 @@ BLANKS = [
     ("24_attention_memory.py", ["score_matrix_bytes", "tile_bytes"]),
     ("25_decoding_step.py", ["next_token", "perplexity_from_log_probs"]),
     ("26_nsp_and_mlm_loss.py", ["nsp_pair", "mlm_loss"]),
+    ("27_similarity_matrix.py", ["cosine_matrix", "retrieve"]),
 ]
 
 
@@ -484,6 +485,18 @@ def mlm_loss_summed(original):
     return lambda logits, labels: original(logits, labels) * float((labels.numpy() != -100).sum())
 
 
+def cosine_raw_dot_product(original):
+    return lambda queries, docs: queries @ docs.T
+
+
+def cosine_normalised_columns(original):
+    return lambda queries, docs: (queries / queries.norm(dim=0, keepdim=True)) @ (docs / docs.norm(dim=0, keepdim=True)).T
+
+
+def retrieve_worst(original):
+    return lambda similarity, k: original(-similarity, k)
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -615,6 +628,12 @@ WRONG = [
       "FAIL  mlm_loss: the gradient"]),
     ("26_nsp_and_mlm_loss.py", None, "mlm_loss", mlm_loss_summed,
      ["FAIL  mlm_loss of (3, 6, 7) logits", "the sum, not the mean"]),
+    ("27_similarity_matrix.py", None, "cosine_matrix", cosine_raw_dot_product,
+     ["FAIL  cosine_matrix of (4, 8)", "the raw dot products", "ok    retrieve"]),
+    ("27_similarity_matrix.py", None, "cosine_matrix", cosine_normalised_columns,
+     ["FAIL  cosine_matrix of (4, 8)", "normalised along the wrong axis"]),
+    ("27_similarity_matrix.py", None, "retrieve", retrieve_worst,
+     ["ok    cosine_matrix", "FAIL  retrieve", "the k WORST documents"]),
 ]
 
 
