@@ -1663,3 +1663,64 @@ def check_similarity_matrix(module, seed=0):
 
 
 EXERCISES['similarity_matrix'] = check_similarity_matrix
+
+
+# ---------------------------------------------------------------------------------------------
+# exercise 28 (chapter 13): the distillation loss with a temperature
+# ---------------------------------------------------------------------------------------------
+def _log_softmax64(z):
+    z = z.astype('float64')
+    z = z - z.max(-1, keepdims=True)
+    return z - numpy.log(numpy.exp(z).sum(-1, keepdims=True))
+
+
+def _kd_reference(s, t, T, scale=None, reverse=False, student_T=None, mean_all=False):
+    lt, ls = _log_softmax64(t / T), _log_softmax64(s / (T if student_T is None else student_T))
+    if reverse:
+        lt, ls = ls, lt
+    kl = (numpy.exp(lt) * (lt - ls)).sum(-1)
+    value = kl.mean() / (s.shape[-1] if mean_all else 1)
+    return numpy.float32(value * (T * T if scale is None else scale))
+
+
+def check_distillation_loss(module, seed=0):
+    """``soft_targets`` and ``distillation_loss`` against NumPy done here (value), the gradient of
+    the student's logits against autograd on the reference formula."""
+    report = _Report(module, "the distillation loss with a temperature: KL(softmax(t/T) ‖ softmax(s/T)) · T²")
+    rng = numpy.random.default_rng(seed)
+    N, V, T = 5, 6, 3.0
+    s = (rng.standard_normal((N, V)) * 2).astype('float32')
+    t = (rng.standard_normal((N, V)) * 3).astype('float32')
+    with report.check(f"soft_targets of ({N}, {V}) logits at T = {T}"):
+        got = _tensor_result(report.get('soft_targets')(minigrad.tensor(t), T), "the soft targets")
+        _compare(got, numpy.exp(_log_softmax64(t / T)).astype('float32'), "the soft targets", rtol=1e-4, atol=1e-6,
+                 mistakes=[(numpy.exp(_log_softmax64(t * T)).astype('float32'), "the logits were multiplied by T: divide them by it"),
+                           (numpy.exp(_log_softmax64(t)).astype('float32'), "the temperature is ignored: softmax(z / T)"),
+                           (numpy.exp(_log_softmax64(t.T / T)).T.astype('float32'), "softmax over the wrong axis: normalise along dim=-1")])
+    mistakes = [(_kd_reference(s, t, T, scale=1.0), "the T² factor is missing: multiply the KL by T²"),
+                (_kd_reference(s, t, T, scale=T), "multiply by T², not T"),
+                (_kd_reference(s, t, T, reverse=True), "the KL is reversed: KL(p_teacher ‖ p_student) = Σ p_t (log p_t − log p_s)"),
+                (_kd_reference(s, t, T, student_T=1.0), "the student's logits must be divided by T too"),
+                (_kd_reference(s, t, T, mean_all=True), "averaged over the classes too: sum over classes, mean over rows only"),
+                (numpy.float32(_kd_reference(s, t, T) * N), "summed over the rows: take the mean over the batch")]
+    for temperature in (T, 1.0):
+        with report.check(f"distillation_loss of ({N}, {V}) student and teacher logits at T = {temperature}: the value"):
+            got = report.get('distillation_loss')(minigrad.tensor(s), minigrad.tensor(t), temperature)
+            if not isinstance(got, minigrad.Tensor):
+                raise _Wrong(f"distillation_loss should return a minigrad Tensor (so backward works), got {type(got).__name__}")
+            _compare(_host(got).astype('float32').reshape(()), _kd_reference(s, t, temperature), "the loss",
+                     rtol=1e-4, atol=1e-6, mistakes=mistakes if temperature == T else ())
+    with report.check(f"distillation_loss: the gradient of the student's logits at T = {T}"):
+        x = minigrad.tensor(s, requires_grad=True)
+        report.get('distillation_loss')(x, minigrad.tensor(t), T).backward()
+        r = minigrad.tensor(s, requires_grad=True)
+        lt = minigrad.tensor(_log_softmax64(t / T).astype('float32'))
+        ((lt.exp() * (lt - (r / T).log_softmax(dim=-1))).sum(dim=-1).mean() * (T * T)).backward()
+        if x.grad is None:
+            raise _Wrong("no gradient reached the student's logits: compute the loss with minigrad ops, not NumPy")
+        _compare(x.grad, r.grad, "the gradient of the student's logits", rtol=1e-4, atol=1e-6,
+                 mistakes=[(_host(r.grad) / (T * T), "the T² factor is missing: multiply the KL by T²")])
+    return report.finish()
+
+
+EXERCISES['distillation_loss'] = check_distillation_loss

@@ -251,7 +251,9 @@ plt.tight_layout(); plt.show()
 #
 # 1. [`tutorials/22_quantize_and_prune.py`](../tutorials/22_quantize_and_prune.py): the per-channel int8 quantizer
 #    and the magnitude-pruning mask.
-# 2. Quantize with one scale for the whole matrix instead of one per row. How far does the cosine fall?
-# 3. Prune the distilled student by 50%. Which tolerates pruning better, the teacher or the student?
+# 2. [`tutorials/28_distillation_loss.py`](../tutorials/28_distillation_loss.py): the soft targets and the
+#    distillation loss KL(softmax(t/T) ‖ softmax(s/T)) · T² that copies a teacher's whole output distribution.
+# 3. Quantize with one scale for the whole matrix instead of one per row. How far does the cosine fall?
+# 4. Prune the distilled student by 50%. Which tolerates pruning better, the teacher or the student?
 #
 # Check an exercise with `python -m minigrad check tutorials/22_quantize_and_prune.py` (see `tutorials/README.md`).

@@ -91,6 +91,7 @@ BLANKS = [
     ("25_decoding_step.py", ["next_token", "perplexity_from_log_probs"]),
     ("26_nsp_and_mlm_loss.py", ["nsp_pair", "mlm_loss"]),
     ("27_similarity_matrix.py", ["cosine_matrix", "retrieve"]),
+    ("28_distillation_loss.py", ["soft_targets", "distillation_loss"]),
 ]
 
 
@@ -497,6 +498,19 @@ def retrieve_worst(original):
     return lambda similarity, k: original(-similarity, k)
 
 
+def distillation_without_t_squared(original):
+    return lambda student_logits, teacher_logits, temperature: original(
+        student_logits, teacher_logits, temperature) / (temperature * temperature)
+
+
+def distillation_kl_reversed(original):
+    return lambda student_logits, teacher_logits, temperature: original(teacher_logits, student_logits, temperature)
+
+
+def soft_targets_times_t(original):
+    return lambda logits, temperature: original(logits, 1.0 / temperature)
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -634,6 +648,13 @@ WRONG = [
      ["FAIL  cosine_matrix of (4, 8)", "normalised along the wrong axis"]),
     ("27_similarity_matrix.py", None, "retrieve", retrieve_worst,
      ["ok    cosine_matrix", "FAIL  retrieve", "the k WORST documents"]),
+    ("28_distillation_loss.py", None, "distillation_loss", distillation_without_t_squared,
+     ["ok    soft_targets", "FAIL  distillation_loss of (5, 6) student and teacher logits at T = 3.0",
+      "the T² factor is missing", "ok    distillation_loss of (5, 6) student and teacher logits at T = 1.0"]),
+    ("28_distillation_loss.py", None, "distillation_loss", distillation_kl_reversed,
+     ["FAIL  distillation_loss of (5, 6) student and teacher logits at T = 3.0", "the KL is reversed"]),
+    ("28_distillation_loss.py", None, "soft_targets", soft_targets_times_t,
+     ["FAIL  soft_targets", "multiplied by T", "ok    distillation_loss"]),
 ]
 
 
