@@ -1724,3 +1724,84 @@ def check_distillation_loss(module, seed=0):
 
 
 EXERCISES['distillation_loss'] = check_distillation_loss
+
+
+# ---------------------------------------------------------------------------------------------
+# exercise 29 (chapter 14): prompt tuning's bookkeeping: count the parameters, freeze the backbone
+# ---------------------------------------------------------------------------------------------
+class _Prompted(minigrad.nn.Module):
+    """A small backbone and a (1, P, D) soft prompt beside it."""
+
+    def __init__(self, vocab=50, D=8, P=3):
+        super().__init__()
+        nn = minigrad.nn
+        self.backbone = nn.Sequential(nn.Embedding(vocab, D), nn.Linear(D, D), nn.LayerNorm(D))
+        self.prompt = nn.Parameter(minigrad.randn(1, P, D) * 0.02)
+
+    def forward(self, ids):
+        x = self.backbone[0](ids)
+        x = minigrad.cat([self.prompt.expand(ids.shape[0], -1, -1), x], dim=1)
+        return self.backbone[2](self.backbone[1](x))
+
+
+def _count_check(got, expected, what, mistakes):
+    if isinstance(got, minigrad.Tensor):
+        got = got.item()
+    if isinstance(got, bool) or not isinstance(got, (int, numpy.integer)):
+        raise _Wrong(f"{what} should be an int, got {type(got).__name__} {got!r}")
+    if int(got) != expected:
+        hint = next((h for m, h in mistakes if int(got) == m), None)
+        raise _Wrong(f"{what}: expected {expected:,}, got {int(got):,}" + (f": {hint}" if hint else ""))
+
+
+def check_freeze_and_count(module, seed=0):
+    """``count_parameters`` and ``freeze`` against counts done here, and a backward that must reach
+    the prompt only."""
+    report = _Report(module, "prompt tuning's bookkeeping: count the parameters, freeze the backbone")
+    minigrad.manual_seed(seed)
+    vocab, D, P = 50, 8, 3
+    params = lambda m: list(m.parameters())
+    total = vocab * D + D * D + D + 2 * D + P * D
+    backbone_count = total - P * D
+    with report.check("count_parameters of the whole model (an embedding, a linear, a layer norm, a prompt)"):
+        model = _Prompted(vocab, D, P)
+        _count_check(report.get('count_parameters')(model), total, "the number of parameters",
+                     [(len(params(model)), "that is the number of parameter TENSORS: add up p.numel() of each"),
+                      (sum(p.shape[0] for p in params(model)), "count every entry of each tensor (p.numel()), not its first dimension"),
+                      (backbone_count, "the prompt is missing: count every parameter of the module")])
+    with report.check("count_parameters(trainable_only=True) skips parameters with requires_grad = False"):
+        model = _Prompted(vocab, D, P)
+        model.backbone[0].weight.requires_grad = False
+        _count_check(report.get('count_parameters')(model, trainable_only=True), total - vocab * D,
+                     "the number of trainable parameters",
+                     [(total, "trainable_only is ignored: skip the parameters whose requires_grad is False"),
+                      (vocab * D, "those are the FROZEN ones: count the parameters with requires_grad True")])
+    with report.check("freeze(model.backbone) leaves only the prompt's P · D numbers to train"):
+        model = _Prompted(vocab, D, P)
+        report.get('freeze')(model.backbone)
+        if not model.prompt.requires_grad:
+            raise _Wrong("the prompt was frozen too: freeze only touches the module it is given")
+        trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+        if trainable != ['prompt']:
+            still = [n for n in trainable if n != 'prompt']
+            if all(n.endswith('.bias') for n in still):
+                hint = "; only the weights were frozen: the biases too, every p in module.parameters()"
+            elif len(still) == len(params(model.backbone)):
+                hint = "; nothing was frozen: set p.requires_grad = False on every p in module.parameters()"
+            else:
+                hint = "; every parameter of the submodules too: loop over module.parameters()"
+            raise _Wrong(f"still trainable after freeze: {', '.join(still)}{hint}")
+    with report.check("after freeze(model.backbone), backward gives a gradient to the prompt only"):
+        model = _Prompted(vocab, D, P)
+        report.get('freeze')(model.backbone)
+        model(minigrad.tensor(numpy.arange(10).reshape(2, 5))).sum().backward()
+        if model.prompt.grad is None:
+            raise _Wrong("the prompt got no gradient: it must stay trainable")
+        got = [n for n, p in model.backbone.named_parameters() if p.grad is not None]
+        if got:
+            raise _Wrong(f"frozen parameters got a gradient: {', '.join(got)}; set requires_grad = False, "
+                         f"not just their .grad to None")
+    return report.finish()
+
+
+EXERCISES['freeze_and_count'] = check_freeze_and_count

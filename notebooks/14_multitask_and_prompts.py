@@ -276,8 +276,10 @@ assert per_digit2 < per_digit - 0.3 and exact2 < 0.1
 #
 # 1. [`tutorials/23_multitask_and_soft_prompt.py`](../tutorials/23_multitask_and_soft_prompt.py): the weighted
 #    multi-task loss and prepending a soft prompt to a batch of embeddings.
-# 2. Train the shared network with $w = 0.1$ and $w = 10$. Which task gains, which loses?
-# 3. Give the soft prompt two vectors instead of one (the model's positions must grow by one). Can it now do
+# 2. [`tutorials/29_freeze_and_count.py`](../tutorials/29_freeze_and_count.py): count a model's parameters (all
+#    of them, the trainable ones) and freeze a backbone so that only the soft prompt trains.
+# 3. Train the shared network with $w = 0.1$ and $w = 10$. Which task gains, which loses?
+# 4. Give the soft prompt two vectors instead of one (the model's positions must grow by one). Can it now do
 #    `reverse+add1`?
 #
 # Check an exercise with `python -m minigrad check tutorials/23_multitask_and_soft_prompt.py` (see `tutorials/README.md`).

@@ -92,6 +92,7 @@ BLANKS = [
     ("26_nsp_and_mlm_loss.py", ["nsp_pair", "mlm_loss"]),
     ("27_similarity_matrix.py", ["cosine_matrix", "retrieve"]),
     ("28_distillation_loss.py", ["soft_targets", "distillation_loss"]),
+    ("29_freeze_and_count.py", ["count_parameters", "freeze"]),
 ]
 
 
@@ -511,6 +512,31 @@ def soft_targets_times_t(original):
     return lambda logits, temperature: original(logits, 1.0 / temperature)
 
 
+def count_tensors(original):
+    return lambda module, trainable_only=False: len([p for p in module.parameters() if p.requires_grad or not trainable_only])
+
+
+def count_ignoring_trainable_only(original):
+    return lambda module, trainable_only=False: original(module)
+
+
+def freeze_weights_only(original):
+    def freeze(module):
+        for name, p in module.named_parameters():
+            if name.endswith("weight"):
+                p.requires_grad = False
+        return module
+    return freeze
+
+
+def freeze_by_clearing_grads(original):
+    def freeze(module):
+        for p in module.parameters():
+            p.grad = None
+        return module
+    return freeze
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -655,6 +681,16 @@ WRONG = [
      ["FAIL  distillation_loss of (5, 6) student and teacher logits at T = 3.0", "the KL is reversed"]),
     ("28_distillation_loss.py", None, "soft_targets", soft_targets_times_t,
      ["FAIL  soft_targets", "multiplied by T", "ok    distillation_loss"]),
+    ("29_freeze_and_count.py", None, "count_parameters", count_tensors,
+     ["FAIL  count_parameters of the whole model", "the number of parameter TENSORS", "ok    freeze"]),
+    ("29_freeze_and_count.py", None, "count_parameters", count_ignoring_trainable_only,
+     ["ok    count_parameters of the whole model", "FAIL  count_parameters(trainable_only=True)",
+      "trainable_only is ignored"]),
+    ("29_freeze_and_count.py", None, "freeze", freeze_weights_only,
+     ["ok    count_parameters", "FAIL  freeze(model.backbone)", "only the weights were frozen",
+      "FAIL  after freeze(model.backbone)"]),
+    ("29_freeze_and_count.py", None, "freeze", freeze_by_clearing_grads,
+     ["FAIL  freeze(model.backbone)", "nothing was frozen", "frozen parameters got a gradient"]),
 ]
 
 
