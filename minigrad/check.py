@@ -1805,3 +1805,67 @@ def check_freeze_and_count(module, seed=0):
 
 
 EXERCISES['freeze_and_count'] = check_freeze_and_count
+
+
+# ---------------------------------------------------------------------------------------------
+# exercise 30 (chapter 15): the online softmax, one block of tiled attention
+# ---------------------------------------------------------------------------------------------
+def _online_reference(m, l, acc, s, v, rescale=True, flipped=False, shift=True):
+    m_new = numpy.maximum(m, s.max(-1, keepdims=True))
+    alpha = numpy.exp((m_new - m) if flipped else (m - m_new)) if rescale else numpy.ones_like(m)
+    p = numpy.exp(s - m_new) if shift else numpy.exp(s)
+    return m_new, alpha * l + p.sum(-1, keepdims=True), alpha * acc + p @ v
+
+
+def _triple(got):
+    if not isinstance(got, tuple) or len(got) != 3:
+        raise _Wrong(f"online_update should return a triple (m_new, l_new, acc_new), got {type(got).__name__}")
+    return tuple(numpy.asarray(_host(x), dtype='float64') for x in got)
+
+
+def check_online_softmax(module, seed=0):
+    """``online_update`` against the update done here (one block from a running state), then
+    ``online_update`` + ``finish`` over every block against softmax(S) @ V."""
+    report = _Report(module, "the online softmax: one block of tiled attention")
+    rng = numpy.random.default_rng(seed)
+    L, S, d, block = 4, 12, 3, 4
+    scores = rng.standard_normal((L, S)) * 3.0
+    scores[:, block:2 * block] += 2.0                    # the second block raises the max of most rows
+    v = rng.standard_normal((S, d))
+    m0, l0, acc0 = _online_reference(numpy.full((L, 1), -numpy.inf), numpy.zeros((L, 1)), numpy.zeros((L, d)),
+                                      scores[:, :block], v[:block])
+    s1, v1 = scores[:, block:2 * block], v[block:2 * block]
+    m1, l1, acc1 = _online_reference(m0, l0, acc0, s1, v1)
+    no_rescale = _online_reference(m0, l0, acc0, s1, v1, rescale=False)
+    flipped = _online_reference(m0, l0, acc0, s1, v1, flipped=True)
+    unshifted = _online_reference(m0, l0, acc0, s1, v1, shift=False)
+    with report.check(f"online_update: a second block of {block} keys on top of a running (m, l, acc) for {L} queries"):
+        got = _triple(report.get('online_update')(m0.copy(), l0.copy(), acc0.copy(), s1.copy(), v1.copy()))
+        _compare(got[0], m1, "the running max m_new",
+                 mistakes=[(s1.max(-1, keepdims=True), "m_new is the max of the OLD m and this block's max")])
+        _compare(got[1], l1, "the running sum l_new", rtol=1e-6, atol=1e-9,
+                 mistakes=[(no_rescale[1], "the old sum is not rescaled: multiply it by exp(m − m_new)"),
+                           (flipped[1], "the rescale factor is exp(m − m_new) (≤ 1), not exp(m_new − m)"),
+                           (unshifted[1], "subtract the new max before the exp: p = exp(s − m_new)")])
+        _compare(got[2], acc1, "the accumulator acc_new", rtol=1e-6, atol=1e-9,
+                 mistakes=[(no_rescale[2], "the old accumulator is not rescaled: multiply it by exp(m − m_new)"),
+                           (flipped[2], "the rescale factor is exp(m − m_new) (≤ 1), not exp(m_new − m)"),
+                           (unshifted[2], "subtract the new max before the exp: p = exp(s − m_new)")])
+    e = numpy.exp(scores - scores.max(-1, keepdims=True))
+    expected = (e / e.sum(-1, keepdims=True)) @ v
+    with report.check(f"finish: acc / l for a given running state ({L}, {d})"):
+        got = report.get('finish')(l1.copy(), acc1.copy())
+        _compare(numpy.asarray(_host(got), dtype='float64'), acc1 / l1, "the output", rtol=1e-6, atol=1e-9,
+                 mistakes=[(acc1 * l1, "divide the accumulator by l, do not multiply"),
+                           (acc1 / l1.sum(), "divide each row by ITS OWN l, not by the sum over the rows")])
+    with report.check(f"online_update over {S // block} blocks from (−inf, 0, 0), then finish, is softmax(S) @ V"):
+        update, finish = report.get('online_update'), report.get('finish')
+        m, l, acc = numpy.full((L, 1), -numpy.inf), numpy.zeros((L, 1)), numpy.zeros((L, d))
+        for j in range(0, S, block):
+            m, l, acc = _triple(update(m, l, acc, scores[:, j:j + block].copy(), v[j:j + block].copy()))
+        _compare(numpy.asarray(_host(finish(l, acc)), dtype='float64'), expected, "the attention output",
+                 rtol=1e-6, atol=1e-9)
+    return report.finish()
+
+
+EXERCISES['online_softmax'] = check_online_softmax

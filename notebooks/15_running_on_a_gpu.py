@@ -217,8 +217,10 @@ plt.ylabel("MiB"); plt.title(viz.label(f"attention memory, L = {L}", "显存"));
 #
 # 1. [`tutorials/24_attention_memory.py`](../tutorials/24_attention_memory.py): the bytes of the score matrix and
 #    of the tiles, for a batch, heads and a dtype.
-# 2. Measure the peak with `requires_grad=True` on q, k, v and a `.sum().backward()`: how much more does the
+# 2. [`tutorials/30_online_softmax.py`](../tutorials/30_online_softmax.py): the online-softmax update of one block
+#    (running max, rescaled sum and accumulator) that lets tiled attention skip the score matrix.
+# 3. Measure the peak with `requires_grad=True` on q, k, v and a `.sum().backward()`: how much more does the
 #    composed path keep?
-# 3. On a GPU, double `d_model` until the GPU beats the CPU per step by 10×.
+# 4. On a GPU, double `d_model` until the GPU beats the CPU per step by 10×.
 #
 # Check an exercise with `python -m minigrad check tutorials/24_attention_memory.py` (see `tutorials/README.md`).

@@ -93,6 +93,7 @@ BLANKS = [
     ("27_similarity_matrix.py", ["cosine_matrix", "retrieve"]),
     ("28_distillation_loss.py", ["soft_targets", "distillation_loss"]),
     ("29_freeze_and_count.py", ["count_parameters", "freeze"]),
+    ("30_online_softmax.py", ["online_update", "finish"]),
 ]
 
 
@@ -537,6 +538,27 @@ def freeze_by_clearing_grads(original):
     return freeze
 
 
+def online_without_rescaling(original):
+    def online_update(m, l, acc, scores, v):
+        m_new = numpy.maximum(m, scores.max(axis=-1, keepdims=True))
+        p = numpy.exp(scores - m_new)
+        return m_new, l + p.sum(axis=-1, keepdims=True), acc + p @ v
+    return online_update
+
+
+def online_rescale_flipped(original):
+    def online_update(m, l, acc, scores, v):
+        m_new = numpy.maximum(m, scores.max(axis=-1, keepdims=True))
+        alpha = numpy.where(numpy.isinf(m), 0.0, numpy.exp(m_new - m))
+        p = numpy.exp(scores - m_new)
+        return m_new, alpha * l + p.sum(axis=-1, keepdims=True), alpha * acc + p @ v
+    return online_update
+
+
+def finish_multiplied(original):
+    return lambda l, acc: acc * l
+
+
 WRONG = [
     # (exercise, class or None, attribute, how to break it, phrases the report must contain)
     ("01_custom_function.py", "Swish", "backward", swish_backward_doubled,
@@ -691,6 +713,13 @@ WRONG = [
       "FAIL  after freeze(model.backbone)"]),
     ("29_freeze_and_count.py", None, "freeze", freeze_by_clearing_grads,
      ["FAIL  freeze(model.backbone)", "nothing was frozen", "frozen parameters got a gradient"]),
+    ("30_online_softmax.py", None, "online_update", online_without_rescaling,
+     ["FAIL  online_update: a second block", "the old sum is not rescaled", "ok    finish",
+      "FAIL  online_update over 3 blocks"]),
+    ("30_online_softmax.py", None, "online_update", online_rescale_flipped,
+     ["FAIL  online_update: a second block", "not exp(m_new − m)"]),
+    ("30_online_softmax.py", None, "finish", finish_multiplied,
+     ["ok    online_update: a second block", "FAIL  finish", "do not multiply"]),
 ]
 
 
