@@ -155,7 +155,8 @@ def load(path, map_location=None, weights_only=True):
 
     Tensors come back on the CPU unless ``map_location`` names another device: ``'cuda'``, or a
     device object with a ``.type``. ``weights_only`` is accepted so that code written for
-    ``torch.load`` runs, and ignored: minigrad never unpickles, so a file only ever gives back data.
+    ``torch.load`` runs, and ignored: minigrad's files hold only arrays and JSON, so a file only ever
+    gives back data.
     A file that is not a readable checkpoint raises ``CheckpointError``.
     """
     path = os.fspath(path)

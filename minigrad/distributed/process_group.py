@@ -23,7 +23,7 @@ waiting for ever. Past the timeout the wait raises ``DistBackendError``. An exce
 catches, on any rank, aborts *all* ranks (``MPI_Abort``) once its traceback is printed: the
 other ranks may be inside a collective that can no longer complete, and MPI cannot cancel one.
 """
-import pickle
+import json
 import sys
 import time
 from datetime import timedelta
@@ -262,21 +262,23 @@ def all_gather(tensor_list, tensor, async_op=False):
 
 
 def all_gather_object(object_list, obj):
-    """Fill ``object_list`` (one slot per rank) with every rank's picklable ``obj``.
+    """Fill ``object_list`` (one slot per rank) with every rank's ``obj``.
 
-    Objects have no fixed size, so this takes two collectives: the largest pickle's length
-    (an all-reduce with MAX), then the pickles, each padded to that length (an all-gather). Both
+    ``obj`` must be what JSON can hold (numbers, strings, lists, dicts; tuples come back as lists):
+    PyTorch's version can run code a peer sent; this one only ever reads data.
+    Encoded objects have no fixed size, so this takes two collectives: the longest encoding's length
+    (an all-reduce with MAX), then the encodings, each padded to that length (an all-gather). Both
     go through host memory, over MPI, whatever the backend."""
     group = _group()
     host = group.comm.host
-    payload = numpy.frombuffer(pickle.dumps(obj), numpy.uint8)
+    payload = numpy.frombuffer(json.dumps(obj).encode('utf-8'), numpy.uint8)
     length = numpy.array([payload.size], numpy.int64)
     _run(Work('all_gather_object', host.all_reduce(length, ReduceOp.MAX)), False)
     padded = numpy.zeros(int(length[0]), numpy.uint8)
     padded[:payload.size] = payload
     gathered = numpy.empty((group.world_size, padded.size), numpy.uint8)
     _run(Work('all_gather_object', host.all_gather(gathered, padded)), False)
-    object_list[:] = [pickle.loads(row.tobytes()) for row in gathered]
+    object_list[:] = [json.loads(row.tobytes().rstrip(b'\0').decode('utf-8')) for row in gathered]
 
 
 def barrier(async_op=False):

@@ -155,6 +155,7 @@ def _check_same_model_on_every_rank(module):
             for named in (module.named_parameters(), module.named_buffers()) for name, t in named]
     everyone = [None] * dist.get_world_size()
     dist.all_gather_object(everyone, mine)
+    everyone = [[(name, tuple(shape), dtype) for name, shape, dtype in theirs] for theirs in everyone]
     reference = everyone[0]
     for rank, theirs in enumerate(everyone):
         if len(theirs) != len(reference):
