@@ -1579,29 +1579,8 @@ class Tensor:
     def clamp_max_(self, max):
         return self.clamp_(max=max)
 
-    def exp_(self):
-        return self._inplace('exp_', lambda old: old.exp())
-
-    def sqrt_(self):
-        return self._inplace('sqrt_', lambda old: old.sqrt())
-
-    def abs_(self):
-        return self._inplace('abs_', lambda old: old.abs())
-
-    def neg_(self):
-        return self._inplace('neg_', lambda old: -old)
-
     def pow_(self, exponent):
         return self._inplace('pow_', lambda old: old ** exponent)
-
-    def relu_(self):
-        return self._inplace('relu_', lambda old: old.relu())
-
-    def sigmoid_(self):
-        return self._inplace('sigmoid_', lambda old: old.sigmoid())
-
-    def tanh_(self):
-        return self._inplace('tanh_', lambda old: old.tanh())
 
     def copy_(self, src):
         """Copy ``src``'s values (broadcast, cast) into this tensor; the gradient flows to ``src``."""
@@ -1630,6 +1609,19 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0):
         g = _random.generator(self._xp)
         return self._fill_with('normal_', (g.standard_normal(self.shape) * std + mean).astype(self.dtype))
+
+
+def _in_place_form(name):
+    """``x.exp_()`` and friends: the out-of-place method, written back into ``x`` by ``_inplace``."""
+    def method(self):
+        return self._inplace(name + '_', lambda old: getattr(old, name)())
+    method.__name__ = method.__qualname__ = name + '_'
+    method.__doc__ = f"In place: ``x.{name}_()`` makes ``x`` hold ``x.{name}()``."
+    return method
+
+
+for _name in ('exp', 'sqrt', 'abs', 'neg', 'relu', 'sigmoid', 'tanh'):
+    setattr(Tensor, _name + '_', _in_place_form(_name))
 
 
 _UFUNC_OPERATORS = {'add': operator.add, 'subtract': operator.sub, 'multiply': operator.mul,

@@ -22,7 +22,17 @@ from . import init
 from .module import Module, Parameter
 
 
-class LayerNorm(Module):
+class _Normalization(Module):
+    """What every normalisation layer shares: its affine ``weight`` starts at ones, ``bias`` at zeros."""
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class LayerNorm(_Normalization):
     """``LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True)``.
 
     Normalises over the last ``len(normalized_shape)`` dims; weight (ones) and bias (zeros) have
@@ -45,12 +55,6 @@ class LayerNorm(Module):
             self.register_parameter('weight', None)
             self.register_parameter('bias', None)
 
-    def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
-
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
@@ -59,7 +63,7 @@ class LayerNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_Normalization):
     """``GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, bias=True)``: the channels (dim 1)
     are cut into ``num_groups`` groups, each normalised per sample; weight (ones) and, unless
     ``bias=False``, bias (zeros) have one entry per channel when ``affine``.
@@ -74,12 +78,6 @@ class GroupNorm(Module):
         self.register_parameter('bias', Parameter(zeros(num_channels, device=device, dtype=dtype))
                                 if affine and bias else None)
 
-    def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
-
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
@@ -88,7 +86,7 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class _BatchNorm(Module):
+class _BatchNorm(_Normalization):
     """What BatchNorm1d and BatchNorm2d share; they differ only in the input shapes they accept.
 
     Parameters: weight (ones) and, unless ``bias=False``, bias (zeros), shape (num_features,), when ``affine``.
@@ -124,10 +122,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        super().reset_parameters()
 
     def _check_input_dim(self, input):
         if input.ndim not in self._dims:
